@@ -1,0 +1,25 @@
+import { resolve } from 'node:path';
+import { defineConfig } from 'electron-vite';
+
+// Native and WASM engine packages stay external: they are loaded from node_modules at run time.
+const external = ['mujoco-js', '@tensorflow/tfjs', '@tensorflow/tfjs-node', '@tensorflow/tfjs-backend-wasm'];
+
+export default defineConfig({
+  main: {
+    build: {
+      outDir: 'out/main',
+      rollupOptions: {
+        external,
+        // The trainer runs in its own child process; it is a second entry of the main build.
+        input: { index: resolve('src/main/index.ts'), trainer: resolve('src/main/trainer-entry.ts') },
+      },
+    },
+  },
+  preload: {
+    build: { outDir: 'out/preload', rollupOptions: { input: { index: resolve('src/preload/index.ts') } } },
+  },
+  renderer: {
+    root: 'src/renderer',
+    build: { outDir: 'out/renderer', rollupOptions: { input: { index: resolve('src/renderer/index.html') } } },
+  },
+});

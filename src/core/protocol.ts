@@ -1,0 +1,63 @@
+// The one typed message protocol between a host (Electron main, the CLI, serve mode) and a
+// trainer child process. The same messages travel over Electron IPC and the WebSocket bridge.
+// Bulk data (poses, μ/σ) crosses as typed arrays; fork() uses serialization: 'advanced'.
+
+import type { RenderDescription, TaskSpec } from './envs/types.js';
+
+export type AlgoName = 'reinforce' | 'qac' | 'a2c' | 'a3c' | 'ppo';
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+export type BackendChoice = 'auto' | BackendName;
+
+/** Everything that defines a run; saved as config.json in the run directory. */
+export interface RunConfig {
+  readonly task: string;
+  readonly algo: AlgoName;
+  readonly seed: number;
+  readonly totalSteps: number;
+  readonly backend: BackendChoice;
+  /** Algorithm hyperparameters; fields absent here take their schema defaults. */
+  readonly algoConfig: Readonly<Record<string, unknown>>;
+  /** A user's MJCF model instead of a built-in task (task is then 'custom'). */
+  readonly custom?: { readonly mjcfPath: string; readonly preset: 'forward' | 'upright' | 'reach' };
+  /** Updates between checkpoints. */
+  readonly checkpointEvery: number;
+}
+
+/** One line of metrics.jsonl: one per update. NaN where a quantity does not apply. */
+export interface MetricsRow {
+  readonly update: number;
+  readonly steps: number;
+  readonly episodes: number;
+  readonly returnMean: number;
+  readonly returnMin: number;
+  readonly returnMax: number;
+  readonly lengthMean: number;
+  readonly policyLoss: number;
+  readonly valueLoss: number;
+  readonly entropy: number;
+  readonly approxKl: number;
+  readonly clipFraction: number;
+  readonly explainedVariance: number;
+  readonly gradNorm: number;
+  readonly stepsPerSecond: number;
+  readonly wallTime: number;
+}
+
+export type HostToTrainer =
+  | { readonly type: 'start'; readonly config: RunConfig; readonly runDir: string; readonly resume: boolean }
+  | { readonly type: 'pause' }
+  | { readonly type: 'resume' }
+  | { readonly type: 'stop' }
+  | { readonly type: 'set-live-view'; readonly enabled: boolean; readonly fps: number };
+
+export type TrainerToHost =
+  | { readonly type: 'started'; readonly runDir: string; readonly backend: BackendName; readonly spec: TaskSpec; readonly render: RenderDescription; readonly startStep: number }
+  | { readonly type: 'metrics'; readonly row: MetricsRow }
+  /** Poses of the watched env (ngeom × POSE_STRIDE) and the policy's μ, σ at its state. */
+  | { readonly type: 'frame'; readonly step: number; readonly poses: Float32Array; readonly mu: Float32Array; readonly std: Float32Array }
+  | { readonly type: 'episode'; readonly step: number; readonly return: number; readonly length: number }
+  | { readonly type: 'checkpoint'; readonly step: number; readonly path: string }
+  | { readonly type: 'paused' }
+  | { readonly type: 'resumed' }
+  | { readonly type: 'error'; readonly message: string; readonly fatal: boolean }
+  | { readonly type: 'done'; readonly reason: 'finished' | 'stopped' | 'failed'; readonly steps: number };
