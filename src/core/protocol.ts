@@ -48,7 +48,9 @@ export type HostToTrainer =
   | { readonly type: 'pause' }
   | { readonly type: 'resume' }
   | { readonly type: 'stop' }
-  | { readonly type: 'set-live-view'; readonly enabled: boolean; readonly fps: number };
+  | { readonly type: 'set-live-view'; readonly enabled: boolean; readonly fps: number }
+  /** Replays a run's (or an imported bundle's) policy; answered by one 'evaluation'. */
+  | { readonly type: 'evaluate'; readonly runDir: string; readonly episodes: number; readonly deterministic: boolean; readonly record: boolean };
 
 export type TrainerToHost =
   | { readonly type: 'started'; readonly runDir: string; readonly backend: BackendName; readonly spec: TaskSpec; readonly render: RenderDescription; readonly startStep: number }
@@ -57,6 +59,8 @@ export type TrainerToHost =
   | { readonly type: 'frame'; readonly step: number; readonly poses: Float32Array; readonly mu: Float32Array; readonly std: Float32Array }
   | { readonly type: 'episode'; readonly step: number; readonly return: number; readonly length: number }
   | { readonly type: 'checkpoint'; readonly step: number; readonly path: string }
+  /** Per-episode returns and lengths; with record, every step's poses (steps × ngeom × POSE_STRIDE). */
+  | { readonly type: 'evaluation'; readonly returns: Float64Array; readonly lengths: Int32Array; readonly render: RenderDescription; readonly frames: Float32Array; readonly frameCount: number }
   | { readonly type: 'paused' }
   | { readonly type: 'resumed' }
   | { readonly type: 'error'; readonly message: string; readonly fatal: boolean }
