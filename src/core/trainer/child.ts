@@ -1,0 +1,34 @@
+// The trainer process: speaks the protocol over the IPC channel its host opened with fork().
+// One process runs one training session (or evaluations); a crash here never takes the host down.
+
+import type { HostToTrainer, TrainerToHost } from '../protocol.js';
+import { evaluateRun } from './evaluate.js';
+import { TrainingSession } from './session.js';
+
+const send = (m: TrainerToHost) => process.send?.(m);
+const session = new TrainingSession(send);
+let running: Promise<unknown> | null = null;
+
+async function handle(msg: HostToTrainer): Promise<void> {
+  switch (msg.type) {
+    case 'start':
+      if (running) { send({ type: 'error', message: 'this trainer is already running a session', fatal: false }); return; }
+      running = session.run(msg.config, msg.runDir, msg.resume).finally(() => { running = null; });
+      return;
+    case 'pause': session.pause(); return;
+    case 'resume': session.resume(); return;
+    case 'stop': session.stop(); return;
+    case 'set-live-view': session.setLiveView(msg.enabled, msg.fps); return;
+    case 'evaluate': {
+      const r = await evaluateRun(msg.runDir, msg.episodes, msg.deterministic, msg.record);
+      send({ type: 'evaluation', ...r });
+      return;
+    }
+  }
+}
+
+process.on('message', (msg: HostToTrainer) => {
+  handle(msg).catch((e: unknown) => send({ type: 'error', message: e instanceof Error ? e.message : String(e), fatal: false }));
+});
+// The host going away ends the trainer too, after the current update's checkpoint logic.
+process.on('disconnect', () => { session.stop(); setTimeout(() => process.exit(0), 2000).unref(); });

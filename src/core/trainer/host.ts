@@ -1,0 +1,70 @@
+// The host side of a trainer process: forks it, sends HostToTrainer, receives TrainerToHost.
+// Used by the CLI, serve mode and Electron main (which passes its built entry and Electron's
+// node mode). Training never runs on the host's event loop.
+
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { HostToTrainer, TrainerToHost } from '../protocol.js';
+
+export interface TrainerSpawnOptions {
+  /** Script to run; default: this folder's child.ts run through tsx. */
+  entry?: string;
+  execArgv?: string[];
+  execPath?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export class TrainerHost {
+  private constructor(private readonly proc: ChildProcess) {}
+
+  static spawn(opts: TrainerSpawnOptions = {}): TrainerHost {
+    const entry = opts.entry ?? fileURLToPath(new URL('./child.ts', import.meta.url));
+    const execArgv = opts.execArgv ?? (entry.endsWith('.ts') ? ['--import', 'tsx'] : []);
+    const proc = fork(entry, [], {
+      execArgv,
+      execPath: opts.execPath,
+      env: opts.env ?? process.env,
+      serialization: 'advanced', // typed arrays cross as typed arrays
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    return new TrainerHost(proc);
+  }
+
+  get pid(): number {
+    return this.proc.pid ?? -1;
+  }
+
+  get alive(): boolean {
+    return this.proc.exitCode === null && this.proc.signalCode === null;
+  }
+
+  send(msg: HostToTrainer): void {
+    if (this.proc.connected) this.proc.send(msg);
+  }
+
+  onMessage(cb: (m: TrainerToHost) => void): void {
+    this.proc.on('message', (m) => cb(m as TrainerToHost));
+  }
+
+  onExit(cb: (code: number | null, signal: string | null) => void): void {
+    this.proc.on('exit', cb);
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGTERM'): void {
+    this.proc.kill(signal);
+  }
+
+  /** Resolves with the first message that satisfies `pred` (rejects if the process exits first). */
+  waitFor<T extends TrainerToHost>(pred: (m: TrainerToHost) => m is T, timeoutMs = 600_000): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`trainer: timed out after ${timeoutMs} ms`)), timeoutMs);
+      const onMsg = (m: unknown) => {
+        if (pred(m as TrainerToHost)) { cleanup(); resolve(m as T); }
+      };
+      const onExit = (code: number | null, signal: string | null) => { cleanup(); reject(new Error(`trainer process exited (code ${code}, signal ${signal})`)); };
+      const cleanup = () => { clearTimeout(timer); this.proc.off('message', onMsg); this.proc.off('exit', onExit); };
+      this.proc.on('message', onMsg);
+      this.proc.on('exit', onExit);
+    });
+  }
+}
