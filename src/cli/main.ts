@@ -1,0 +1,265 @@
+// policy-lab: the headless command line. Every command is a thin layer over src/core; training
+// runs in a trainer child process speaking the same protocol as the desktop app.
+
+import { resolve } from 'node:path';
+import { ALGOS } from '../core/algos/index.js';
+import { ConfigError, parseFieldValue, type Schema } from '../core/config/schema.js';
+import { TASKS } from '../core/envs/registry.js';
+import type { MetricsRow, RunConfig, TrainerToHost } from '../core/protocol.js';
+import { isAlgoName, resolveRunConfig } from '../core/runs/run-config.js';
+import { newRunDir, readConfig, RunError } from '../core/runs/store.js';
+import { TrainerHost } from '../core/trainer/host.js';
+import { camel, checkKnown, kebab, parseArgs, UsageError } from './args.js';
+import { formatDuration, progressLine } from './progress.js';
+
+const out = (s = '') => process.stdout.write(s + '\n');
+
+const MAIN_HELP = `policy-lab — policy-gradient reinforcement learning on MuJoCo tasks
+
+Usage: policy-lab <command> [options]
+
+Commands:
+  train     train an agent:   policy-lab train --task HalfCheetah --algo ppo --steps 1000000 --seed 1 --out runs/
+  eval      evaluate a run:   policy-lab eval RUN_DIR --episodes 10 [--stochastic]
+  export    export a policy:  policy-lab export RUN_DIR --format onnx|tfjs|all --out DIR
+  serve     the lab in a browser (HTTP + WebSocket on 127.0.0.1 with a session token)
+  tasks     list the tasks
+  algos     list the algorithms (policy-lab algos ALGO: its hyperparameters)
+
+Run policy-lab <command> --help for the options of a command.`;
+
+function schemaHelp(schema: Schema): string {
+  const rows = Object.entries(schema).map(([k, f]) => {
+    const form = f.kind === 'choice' ? f.choices.join('|') : f.kind === 'list' ? 'n,n,…' : f.kind === 'boolean' ? 'true|false' : f.integer ? 'int' : 'num';
+    const def = Array.isArray(f.default) ? f.default.join(',') : String(f.default);
+    return `  --${kebab(k)} <${form}>`.padEnd(44) + `${f.doc} (default ${def})`;
+  });
+  return rows.join('\n');
+}
+
+function trainHelp(algo?: string): string {
+  const base = `Usage: policy-lab train --task TASK --algo ALGO [options] [hyperparameters]
+
+Options:
+  --task <name>                               task (policy-lab tasks), or use --mjcf
+  --mjcf <file.xml> --preset forward|upright|reach   train on your own MuJoCo model
+  --algo <${Object.keys(ALGOS).join('|')}>   algorithm
+  --steps <int>                               environment steps in total (default 1000000)
+  --seed <int>                                seed of every random source (default 1)
+  --out <dir>                                 where run directories are made (default runs/)
+  --backend <auto|tensorflow|wasm|cpu>        TensorFlow.js backend (default auto)
+  --checkpoint-every <int>                    updates between checkpoints (default 10)
+  --resume <run_dir>                          continue a run from its last checkpoint
+  --quiet                                     no progress bar`;
+  if (algo && isAlgoName(algo)) return `${base}\n\nHyperparameters of ${algo} (${ALGOS[algo].title}):\n${schemaHelp(ALGOS[algo].schema)}`;
+  return `${base}\n\nAdd --algo ALGO to --help to list that algorithm's hyperparameters.`;
+}
+
+const TRAIN_FLAGS = ['task', 'mjcf', 'preset', 'algo', 'steps', 'seed', 'out', 'backend', 'checkpoint-every', 'resume', 'quiet', 'help'];
+
+/** Reads hyperparameter flags (kebab-case schema fields) into an algoConfig object. */
+function hyperparameters(flags: Map<string, string>, schema: Schema): Record<string, unknown> {
+  const hp: Record<string, unknown> = {};
+  for (const [name, raw] of flags) {
+    if (TRAIN_FLAGS.includes(name)) continue;
+    const key = camel(name);
+    const field = schema[key];
+    if (!field) throw new UsageError(`policy-lab train: unknown flag --${name} (not an option nor a hyperparameter of this algorithm; see policy-lab train --algo ALGO --help)`);
+    hp[key] = parseFieldValue(field, raw, `--${name}`);
+  }
+  return hp;
+}
+
+function int(flags: Map<string, string>, name: string): number | undefined {
+  const v = flags.get(name);
+  if (v === undefined) return undefined;
+  const n = Number(v.replace(/_/g, ''));
+  if (!Number.isInteger(n)) throw new UsageError(`--${name}: expected an integer, got "${v}"`);
+  return n;
+}
+
+async function train(argv: string[]): Promise<number> {
+  const { flags } = parseArgs(argv, new Set(['quiet']));
+  if (flags.has('help')) { out(trainHelp(flags.get('algo'))); return 0; }
+  let config: RunConfig;
+  let runDir: string;
+  const resumeDir = flags.get('resume');
+  if (resumeDir) {
+    checkKnown(flags, ['resume', 'quiet', 'steps'], 'train');
+    runDir = resolve(resumeDir);
+    config = readConfig(runDir);
+    const steps = int(flags, 'steps');
+    if (steps !== undefined) config = { ...config, totalSteps: steps };
+  } else {
+    const algo = flags.get('algo');
+    if (!algo) throw new UsageError('policy-lab train: --algo is required (see policy-lab algos)');
+    if (!isAlgoName(algo)) throw new UsageError(`policy-lab train: unknown algorithm "${algo}" (known: ${Object.keys(ALGOS).join(', ')})`);
+    const mjcf = flags.get('mjcf');
+    if (!mjcf && !flags.get('task')) throw new UsageError('policy-lab train: --task is required (see policy-lab tasks), or --mjcf FILE --preset NAME');
+    config = resolveRunConfig({
+      task: flags.get('task'),
+      algo,
+      seed: int(flags, 'seed'),
+      totalSteps: int(flags, 'steps'),
+      backend: flags.get('backend'),
+      checkpointEvery: int(flags, 'checkpoint-every'),
+      custom: mjcf ? { mjcfPath: resolve(mjcf), preset: flags.get('preset') ?? 'forward' } : undefined,
+      algoConfig: hyperparameters(flags, ALGOS[algo].schema),
+    });
+    runDir = await newRunDir(resolve(flags.get('out') ?? 'runs'), config);
+  }
+  const quiet = flags.has('quiet') || !process.stderr.isTTY;
+  out(`run: ${runDir}`);
+  const host = TrainerHost.spawn();
+  let last: MetricsRow | null = null;
+  let startStep = 0;
+  const started = Date.now();
+  let lastLog = 0;
+  const done = new Promise<number>((resolveDone) => {
+    host.onMessage((m: TrainerToHost) => {
+      switch (m.type) {
+        case 'started':
+          startStep = m.startStep;
+          out(`task ${m.spec.name} (obs ${m.spec.obsDim}, act ${m.spec.actDim}), algo ${config.algo}, backend ${m.backend}, seed ${config.seed}${m.startStep ? `, resuming at step ${m.startStep}` : ''}`);
+          break;
+        case 'metrics': {
+          last = m.row;
+          const line = progressLine(m.row, config.totalSteps, startStep, (Date.now() - started) / 1000);
+          if (!quiet) process.stderr.write('\r' + line + '\x1b[K');
+          else if (Date.now() - lastLog > 10_000) { lastLog = Date.now(); process.stderr.write(line + '\n'); }
+          break;
+        }
+        case 'error':
+          process.stderr.write(`\n${m.fatal ? 'error' : 'warning'}: ${m.message}\n`);
+          break;
+        case 'done':
+          if (!quiet) process.stderr.write('\n');
+          out(`${m.reason} at step ${m.steps} in ${formatDuration((Date.now() - started) / 1000)}${last ? `; last mean return ${last.returnMean.toFixed(1)}` : ''}`);
+          host.kill();
+          resolveDone(m.reason === 'failed' ? 1 : 0);
+          break;
+      }
+    });
+    host.onExit((code, signal) => {
+      if (code !== 0 && code !== null) resolveDone(code);
+      if (signal && signal !== 'SIGTERM') { process.stderr.write(`\ntrainer process died (${signal}); resume with: policy-lab train --resume ${runDir}\n`); resolveDone(1); }
+    });
+  });
+  const onSig = () => { process.stderr.write('\nstopping (a checkpoint is written)…\n'); host.send({ type: 'stop' }); };
+  process.once('SIGINT', onSig);
+  host.send({ type: 'start', config, runDir, resume: Boolean(resumeDir) });
+  return done;
+}
+
+async function evaluate(argv: string[]): Promise<number> {
+  const { positional, flags } = parseArgs(argv, new Set(['stochastic', 'json']));
+  if (flags.has('help')) {
+    out(`Usage: policy-lab eval RUN_DIR [--episodes N] [--stochastic] [--json]
+
+Evaluates the run's latest checkpoint: deterministic (the mean action) unless --stochastic.
+  --episodes <int>   episodes to run (default 10)
+  --stochastic       sample actions from the policy
+  --json             print the result as JSON`);
+    return 0;
+  }
+  checkKnown(flags, ['episodes', 'stochastic', 'json', 'help'], 'eval');
+  if (positional.length !== 1) throw new UsageError('policy-lab eval: give exactly one RUN_DIR');
+  const episodes = int(flags, 'episodes') ?? 10;
+  if (episodes < 1 || episodes > 10_000) throw new UsageError('--episodes: expected 1 … 10000');
+  const { evaluateRun } = await import('../core/trainer/evaluate.js');
+  const { selectBackend } = await import('../core/rl/backend.js');
+  const r = await evaluateRun(resolve(positional[0]), episodes, !flags.has('stochastic'));
+  const rets = Array.from(r.returns);
+  const mean = rets.reduce((a, b) => a + b, 0) / rets.length;
+  const std = Math.sqrt(rets.reduce((a, b) => a + (b - mean) ** 2, 0) / rets.length);
+  const backend = await selectBackend('auto').catch(() => 'unknown');
+  if (flags.has('json')) out(JSON.stringify({ mean, std, returns: rets, lengths: Array.from(r.lengths), deterministic: !flags.has('stochastic'), backend }));
+  else out(`${episodes} episodes (${flags.has('stochastic') ? 'stochastic' : 'deterministic'}): mean return ${mean.toFixed(2)} ± ${std.toFixed(2)}, min ${Math.min(...rets).toFixed(2)}, max ${Math.max(...rets).toFixed(2)}, mean length ${(Array.from(r.lengths).reduce((a, b) => a + b, 0) / episodes).toFixed(1)}`);
+  return 0;
+}
+
+function tasks(argv: string[]): number {
+  const { flags } = parseArgs(argv, new Set(['json']));
+  if (flags.has('help')) { out('Usage: policy-lab tasks [--json]\n\nLists the built-in tasks with their spaces.'); return 0; }
+  checkKnown(flags, ['json', 'help'], 'tasks');
+  if (flags.has('json')) { out(JSON.stringify(TASKS, null, 2)); return 0; }
+  out('task'.padEnd(26) + 'obs'.padStart(5) + 'act'.padStart(5) + '  skip  max steps  description');
+  for (const t of TASKS) out(t.name.padEnd(26) + String(t.obsDim).padStart(5) + (t.actionKind === 'discrete' ? `${t.actDim}d` : String(t.actDim)).padStart(5) + String(t.frameSkip).padStart(6) + String(t.maxEpisodeSteps).padStart(11) + '  ' + t.description);
+  return 0;
+}
+
+function algos(argv: string[]): number {
+  const { positional, flags } = parseArgs(argv);
+  if (flags.has('help')) { out('Usage: policy-lab algos [ALGO]\n\nLists the algorithms; with ALGO, its hyperparameters with defaults and docs.'); return 0; }
+  checkKnown(flags, ['help'], 'algos');
+  const name = positional[0];
+  if (name) {
+    if (!isAlgoName(name)) throw new UsageError(`unknown algorithm "${name}" (known: ${Object.keys(ALGOS).join(', ')})`);
+    out(`${name}: ${ALGOS[name].title}\n${ALGOS[name].summary}\n\n${schemaHelp(ALGOS[name].schema)}`);
+    return 0;
+  }
+  for (const a of Object.values(ALGOS)) out(a.name.padEnd(12) + a.title.padEnd(36) + a.summary);
+  return 0;
+}
+
+async function exportCmd(argv: string[]): Promise<number> {
+  const { positional, flags } = parseArgs(argv);
+  if (flags.has('help')) {
+    out(`Usage: policy-lab export RUN_DIR --format onnx|tfjs|all --out DIR
+
+Writes the run's policy (observation normalization, network and action squashing inside the
+model) as ONNX and/or a TensorFlow.js LayersModel, plus policy-card.json with checksums.`);
+    return 0;
+  }
+  checkKnown(flags, ['format', 'out', 'episodes', 'help'], 'export');
+  if (positional.length !== 1) throw new UsageError('policy-lab export: give exactly one RUN_DIR');
+  const format = flags.get('format') ?? 'all';
+  if (!['onnx', 'tfjs', 'all'].includes(format)) throw new UsageError(`--format: expected onnx | tfjs | all, got "${format}"`);
+  const outDir = flags.get('out');
+  if (!outDir) throw new UsageError('policy-lab export: --out DIR is required');
+  const { exportRun } = await import('../core/export/run-export.js');
+  const res = await exportRun(resolve(positional[0]), format as 'onnx' | 'tfjs' | 'all', resolve(outDir), int(flags, 'episodes') ?? 10);
+  out(`exported to ${res.dir}: ${res.files.join(', ')}`);
+  return 0;
+}
+
+async function serve(argv: string[]): Promise<number> {
+  const { flags } = parseArgs(argv);
+  if (flags.has('help')) {
+    out(`Usage: policy-lab serve [--port N] [--runs DIR]
+
+Starts the lab's backend with HTTP + WebSocket on 127.0.0.1 and serves the app's page; open the
+printed URL (it carries a per-session token; requests without it are refused).
+  --port <int>   port (default 0: any free port)
+  --runs <dir>   runs folder (default runs/)`);
+    return 0;
+  }
+  checkKnown(flags, ['port', 'runs', 'help'], 'serve');
+  const { startServe } = await import('../serve/server.js');
+  const s = await startServe({ host: '127.0.0.1', port: int(flags, 'port') ?? 0, runsRoot: resolve(flags.get('runs') ?? 'runs') });
+  out(`Policy Lab serving at ${s.url}`);
+  await new Promise(() => {}); // until interrupted
+  return 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case undefined: case 'help': case '--help': case '-h': out(MAIN_HELP); return cmd === undefined ? 1 : 0;
+      case 'train': return await train(rest);
+      case 'eval': return await evaluate(rest);
+      case 'export': return await exportCmd(rest);
+      case 'serve': return await serve(rest);
+      case 'tasks': return tasks(rest);
+      case 'algos': return algos(rest);
+      default: throw new UsageError(`unknown command "${cmd}"\n\n${MAIN_HELP}`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof ConfigError || e instanceof RunError || (e instanceof Error && /Error$/.test(e.name) && e.name !== 'Error')) {
+      process.stderr.write(`policy-lab: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
