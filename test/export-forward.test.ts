@@ -25,7 +25,7 @@ function tfPolicy(s: PolicySnapshot, obs: Float32Array, n: number): { action: Fl
     let x = tf.tensor2d(obs, [n, s.obsDim]);
     if (s.obsNorm) {
       const { mean, var: v, eps, clip } = s.obsNorm;
-      x = tf.clipByValue(tf.div(tf.sub(x, tf.tensor1d(mean)), tf.sqrt(tf.add(tf.tensor1d(v), eps))), -clip, clip);
+      x = tf.clipByValue(tf.div(tf.sub(x, tf.tensor1d(mean)), tf.sqrt(tf.add(tf.tensor1d(v), eps))), -clip, clip) as tf.Tensor2D;
     }
     const t = tfChain(x, s.trunk);
     const mu = tfChain(t, s.meanHead);
