@@ -73,7 +73,8 @@ export function readMetrics(dir: string): MetricsRow[] {
   for (const line of readFileSync(p, 'utf8').split('\n')) {
     if (!line.trim()) continue;
     try {
-      rows.push(JSON.parse(line) as MetricsRow);
+      // JSON has no NaN: "not applicable" is written as null and read back as NaN.
+      rows.push(JSON.parse(line, (_k, v) => (v === null ? NaN : v)) as MetricsRow);
     } catch {
       break;
     }
