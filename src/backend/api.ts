@@ -1,0 +1,120 @@
+// The ONE renderer-facing API of the lab. Electron IPC (preload) and the WebSocket bridge of
+// serve mode both implement LabApi; the renderer only ever sees this interface.
+// Pure types + constants: importable from main, preload, renderer and Node alike.
+
+import type { Schema } from '../core/config/schema.js';
+import type { RenderDescription, TaskSpec } from '../core/envs/types.js';
+import type { AlgoName, BackendChoice, BackendName, MetricsRow, RunConfig } from '../core/protocol.js';
+
+export type { AlgoName, MetricsRow, RunConfig, RenderDescription, TaskSpec };
+
+/** A run as listed (mirrors core/runs/store's RunSummary; path-free id for display). */
+export interface RunInfo {
+  readonly dir: string;
+  readonly id: string;
+  readonly config: RunConfig;
+  readonly steps: number;
+  readonly lastReturn: number;
+  readonly status: string;
+}
+
+/** A user's MJCF model sent as text (the renderer is sandboxed and has no paths of its own). */
+export interface CustomModel {
+  readonly name: string;
+  readonly content: string;
+  readonly preset: 'forward' | 'upright' | 'reach';
+}
+
+export interface StartRequest {
+  readonly task: string;
+  readonly algo: AlgoName;
+  readonly seed: number;
+  readonly totalSteps: number;
+  readonly backend: BackendChoice;
+  readonly checkpointEvery: number;
+  readonly algoConfig: Readonly<Record<string, unknown>>;
+  readonly custom?: CustomModel;
+}
+
+export interface ResumeRequest {
+  /** Run to continue from its last checkpoint; absent = un-pause the active run. */
+  readonly runDir?: string;
+}
+export interface OpenRunRequest { readonly runDir: string }
+export interface EvaluateRequest { readonly runDir: string; readonly episodes: number; readonly deterministic: boolean }
+export type ExportFormat = 'bundle' | 'onnx' | 'json';
+export const EXPORT_FORMATS: readonly ExportFormat[] = ['bundle', 'onnx', 'json'];
+export interface ExportRequest {
+  readonly runDir: string;
+  readonly format: ExportFormat;
+  /** Folder under the runs root; default <runDir>/export. */
+  readonly outDir?: string;
+}
+export interface LiveViewRequest { readonly enabled: boolean; readonly fps: number }
+
+export interface StartResult { readonly runDir: string; readonly id: string }
+export interface OpenRunResult { readonly runDir: string; readonly config: RunConfig; readonly metrics: MetricsRow[] }
+export interface EvaluationResult {
+  readonly runDir: string;
+  readonly returns: Float64Array;
+  readonly lengths: Int32Array;
+  readonly render: RenderDescription;
+  /** frameCount × ngeom × POSE_STRIDE poses of the recorded episodes. */
+  readonly frames: Float32Array;
+  readonly frameCount: number;
+}
+export interface ExportResult { readonly path: string }
+
+/** The top-level RunConfig fields as a schema, so the UI renders them like hyperparameters. */
+export interface AlgoInfo { readonly name: AlgoName; readonly title: string; readonly summary: string; readonly schema: Schema }
+export interface Catalog {
+  readonly tasks: readonly TaskSpec[];
+  readonly algos: readonly AlgoInfo[];
+  readonly presets: readonly CustomModel['preset'][];
+  readonly run: Schema;
+  readonly backends: readonly BackendChoice[];
+  readonly exportFormats: readonly ExportFormat[];
+}
+
+export type LabState = 'idle' | 'starting' | 'running' | 'paused' | 'stopping' | 'finished' | 'stopped' | 'crashed' | 'failed';
+
+export type LabEvent =
+  | { readonly type: 'status'; readonly state: LabState; readonly runDir: string | null; readonly message?: string }
+  | { readonly type: 'started'; readonly runDir: string; readonly backend: BackendName; readonly spec: TaskSpec; readonly render: RenderDescription; readonly startStep: number }
+  | { readonly type: 'metrics'; readonly runDir: string; readonly row: MetricsRow }
+  | { readonly type: 'frame'; readonly runDir: string; readonly step: number; readonly poses: Float32Array; readonly mu: Float32Array; readonly std: Float32Array }
+  | { readonly type: 'episode'; readonly runDir: string; readonly step: number; readonly return: number; readonly length: number }
+  | { readonly type: 'checkpoint'; readonly runDir: string; readonly step: number }
+  | { readonly type: 'error'; readonly runDir: string | null; readonly message: string; readonly fatal: boolean }
+  | { readonly type: 'trainer-exit'; readonly runDir: string; readonly code: number | null; readonly signal: string | null; readonly crashed: boolean; readonly lastCheckpointStep: number | null; readonly message: string };
+
+export type Unsubscribe = () => void;
+
+export interface LabApi {
+  start(req: StartRequest): Promise<StartResult>;
+  pause(): Promise<void>;
+  resume(req?: ResumeRequest): Promise<void>;
+  stop(): Promise<void>;
+  listRuns(): Promise<RunInfo[]>;
+  openRun(req: OpenRunRequest): Promise<OpenRunResult>;
+  evaluate(req: EvaluateRequest): Promise<EvaluationResult>;
+  exportRun(req: ExportRequest): Promise<ExportResult>;
+  setLiveView(req: LiveViewRequest): Promise<void>;
+  getCatalog(): Promise<Catalog>;
+  onEvent(cb: (e: LabEvent) => void): Unsubscribe;
+}
+
+/** The request methods (everything but onEvent): IPC channel names and WS method names. */
+export type LabMethod = Exclude<keyof LabApi, 'onEvent'>;
+export const LAB_METHODS: readonly LabMethod[] = ['start', 'pause', 'resume', 'stop', 'listRuns', 'openRun', 'evaluate', 'exportRun', 'setLiveView', 'getCatalog'];
+export const IPC_PREFIX = 'lab:';
+export const IPC_EVENT_CHANNEL = 'lab:event';
+
+/** A request failure as it crosses a process boundary: the code tells the UI how to show it. */
+export interface ApiErrorShape { readonly code: 'invalid' | 'busy' | 'not-found' | 'failed'; readonly message: string }
+export class LabError extends Error {
+  constructor(readonly code: ApiErrorShape['code'], message: string) {
+    super(message);
+    this.name = 'LabError';
+  }
+}

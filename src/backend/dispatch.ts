@@ -1,0 +1,35 @@
+// Request routing shared by Electron IPC and the WebSocket bridge: one validator per method,
+// then LabBackend. Anything not named here is rejected.
+import { LabError, type LabMethod } from './api.js';
+import type { LabBackend } from './lab-backend.js';
+import {
+  validateEmpty, validateEvaluate, validateExport, validateLiveView, validateOpenRun, validateResume, validateStart,
+} from './validate.js';
+
+export type Dispatcher = (method: string, payload: unknown) => Promise<unknown>;
+
+export function createDispatcher(backend: LabBackend): Dispatcher {
+  const root = backend.runsRoot;
+  const table: Record<LabMethod, (p: unknown) => unknown> = {
+    start: (p) => backend.startRun(validateStart(p, backend.getCatalog())),
+    pause: (p) => (validateEmpty(p, 'pause'), backend.pause()),
+    resume: (p) => backend.resume(validateResume(p, root)),
+    stop: (p) => (validateEmpty(p, 'stop'), backend.stop()),
+    listRuns: (p) => (validateEmpty(p, 'listRuns'), backend.listRuns()),
+    openRun: (p) => backend.openRun(validateOpenRun(p, root).runDir),
+    evaluate: (p) => backend.evaluate(validateEvaluate(p, root)),
+    exportRun: (p) => backend.exportRun(validateExport(p, root)),
+    setLiveView: (p) => backend.setLiveView(validateLiveView(p)),
+    getCatalog: (p) => (validateEmpty(p, 'getCatalog'), backend.getCatalog()),
+  };
+  return async (method, payload) => {
+    if (!Object.hasOwn(table, method)) throw new LabError('invalid', `unknown request "${String(method).slice(0, 40)}"`);
+    return (await table[method as LabMethod](payload)) ?? null;
+  };
+}
+
+/** A thrown value as the plain shape sent back to the renderer. */
+export function toApiError(e: unknown): { code: LabError['code']; message: string } {
+  if (e instanceof LabError) return { code: e.code, message: e.message };
+  return { code: 'failed', message: e instanceof Error ? e.message : String(e) };
+}

@@ -1,0 +1,260 @@
+// The lab's engine room, shared by Electron main and serve mode (plain Node, no Electron):
+// owns the runs folder and the trainer child processes, turns trainer messages into LabEvents,
+// and reports crashed trainers so the run can be resumed from its last checkpoint.
+import { createHash } from 'node:crypto';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { HostToTrainer, MetricsRow, RunConfig, TrainerToHost } from '../core/protocol.js';
+import {
+  LabError, type Catalog, type EvaluateRequest, type EvaluationResult, type ExportRequest, type ExportResult, type LabEvent,
+  type LabState, type LiveViewRequest, type OpenRunResult, type ResumeRequest, type RunInfo, type StartRequest, type StartResult,
+  type Unsubscribe,
+} from './api.js';
+
+/** What LabBackend needs of a trainer process (core/trainer/host's TrainerHost fits). */
+export interface TrainerProcess {
+  readonly pid: number;
+  send(msg: HostToTrainer): void;
+  onMessage(cb: (m: TrainerToHost) => void): void;
+  onExit(cb: (code: number | null, signal: string | null) => void): void;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+/** The parts of core this backend uses; injected so tests can run without a real trainer. */
+export interface BackendDeps {
+  spawnTrainer(): TrainerProcess;
+  listRuns(root: string): Promise<RunInfo[]>;
+  readRun(dir: string): Promise<{ config: RunConfig; metrics: MetricsRow[] }>;
+  newRunDir(root: string, config: RunConfig): Promise<string>;
+  exportRun(runDir: string, format: ExportRequest['format'], outDir: string): Promise<string>;
+  catalog(): Catalog;
+}
+
+interface ActiveRun {
+  readonly host: TrainerProcess;
+  readonly runDir: string;
+  state: LabState;
+  lastCheckpointStep: number | null;
+  stopTimer?: NodeJS.Timeout;
+}
+
+/** How long a trainer may take to honour 'stop' before it is killed. */
+const STOP_GRACE_MS = 10_000;
+const EVAL_TIMEOUT_MS = 10 * 60_000;
+
+export class LabBackend {
+  private active: ActiveRun | null = null;
+  private readonly listeners = new Set<(e: LabEvent) => void>();
+  private liveView = { enabled: true, fps: 30 };
+  private readonly evaluators = new Set<TrainerProcess>();
+
+  constructor(readonly runsRoot: string, private readonly deps: BackendDeps) {}
+
+  onEvent(cb: (e: LabEvent) => void): Unsubscribe {
+    this.listeners.add(cb);
+    return () => this.listeners.delete(cb);
+  }
+
+  getCatalog(): Catalog {
+    return this.deps.catalog();
+  }
+
+  /** State of the active (or last) run, for status displays and tests. */
+  get status(): { state: LabState; runDir: string | null } {
+    return { state: this.active?.state ?? 'idle', runDir: this.active?.runDir ?? null };
+  }
+
+  async startRun(req: StartRequest): Promise<StartResult> {
+    this.assertIdle();
+    await mkdir(this.runsRoot, { recursive: true });
+    const custom = req.custom ? { mjcfPath: await this.saveModel(req.custom.content), preset: req.custom.preset } : undefined;
+    const config: RunConfig = {
+      task: req.task, algo: req.algo, seed: req.seed, totalSteps: req.totalSteps, backend: req.backend,
+      algoConfig: req.algoConfig, checkpointEvery: req.checkpointEvery, ...(custom ? { custom } : {}),
+    };
+    const runDir = await this.deps.newRunDir(this.runsRoot, config);
+    this.launch(runDir, config, false);
+    return { runDir, id: path.basename(runDir) };
+  }
+
+  pause(): void {
+    const a = this.active;
+    if (!a || a.state !== 'running') throw new LabError('invalid', 'nothing is training right now');
+    a.host.send({ type: 'pause' });
+  }
+
+  /** Un-pauses the active run, or continues a stopped/crashed run from its last checkpoint. */
+  async resume(req: ResumeRequest = {}): Promise<void> {
+    const a = this.active;
+    if (a && a.state === 'paused' && (req.runDir === undefined || req.runDir === a.runDir)) {
+      a.host.send({ type: 'resume' });
+      return;
+    }
+    const runDir = req.runDir ?? (a && isOver(a.state) ? a.runDir : undefined);
+    if (!runDir) throw new LabError('invalid', 'no paused or interrupted run to resume');
+    this.assertIdle();
+    const { config } = await this.readRunChecked(runDir);
+    this.launch(runDir, config, true);
+  }
+
+  stop(): void {
+    const a = this.active;
+    if (!a || isOver(a.state)) throw new LabError('invalid', 'nothing is training right now');
+    a.state = 'stopping';
+    this.emit({ type: 'status', state: 'stopping', runDir: a.runDir });
+    a.host.send({ type: 'stop' });
+    a.stopTimer = setTimeout(() => a.host.kill('SIGKILL'), STOP_GRACE_MS);
+  }
+
+  listRuns(): Promise<RunInfo[]> {
+    return this.deps.listRuns(this.runsRoot);
+  }
+
+  async openRun(runDir: string): Promise<OpenRunResult> {
+    const r = await this.readRunChecked(runDir);
+    return { runDir, config: r.config, metrics: r.metrics };
+  }
+
+  /** Replays the run's policy in a separate trainer process and records every step's poses. */
+  async evaluate(req: EvaluateRequest): Promise<EvaluationResult> {
+    await this.readRunChecked(req.runDir);
+    if (this.evaluators.size > 0) throw new LabError('busy', 'an evaluation is already running');
+    const host = this.deps.spawnTrainer();
+    this.evaluators.add(host);
+    try {
+      return await new Promise<EvaluationResult>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new LabError('failed', 'evaluation took too long and was cancelled')), EVAL_TIMEOUT_MS);
+        const settle = (f: () => void): void => { clearTimeout(timer); f(); };
+        host.onMessage((m) => {
+          if (m.type === 'evaluation') settle(() => resolve({ runDir: req.runDir, returns: m.returns, lengths: m.lengths, render: m.render, frames: m.frames, frameCount: m.frameCount }));
+          else if (m.type === 'error' && m.fatal) settle(() => reject(new LabError('failed', `evaluation failed: ${m.message}`)));
+        });
+        host.onExit((code, signal) => settle(() => reject(new LabError('failed', `evaluation process ended early (${exitWords(code, signal)})`))));
+        host.send({ type: 'evaluate', runDir: req.runDir, episodes: req.episodes, deterministic: req.deterministic, record: true });
+      });
+    } finally {
+      this.evaluators.delete(host);
+      host.kill();
+    }
+  }
+
+  async exportRun(req: ExportRequest): Promise<ExportResult> {
+    await this.readRunChecked(req.runDir);
+    const outDir = req.outDir ?? path.join(req.runDir, 'export');
+    await mkdir(outDir, { recursive: true });
+    try {
+      return { path: await this.deps.exportRun(req.runDir, req.format, outDir) };
+    } catch (e) {
+      throw new LabError('failed', `export failed: ${(e as Error).message}`);
+    }
+  }
+
+  setLiveView(req: LiveViewRequest): void {
+    this.liveView = { enabled: req.enabled, fps: req.fps };
+    const a = this.active;
+    if (a && !isOver(a.state)) a.host.send({ type: 'set-live-view', ...this.liveView });
+  }
+
+  /** Kills every trainer process (app quit / server close). */
+  dispose(): void {
+    if (this.active && !isOver(this.active.state)) this.active.host.kill('SIGTERM');
+    for (const e of this.evaluators) e.kill('SIGTERM');
+    this.listeners.clear();
+  }
+
+  private assertIdle(): void {
+    const a = this.active;
+    if (a && !isOver(a.state)) throw new LabError('busy', `a run is already ${a.state} (${path.basename(a.runDir)}); stop it first`);
+  }
+
+  private async readRunChecked(runDir: string): Promise<{ config: RunConfig; metrics: MetricsRow[] }> {
+    const s = await stat(runDir).catch(() => null);
+    if (!s?.isDirectory()) throw new LabError('not-found', `no run at ${runDir}`);
+    try {
+      return await this.deps.readRun(runDir);
+    } catch (e) {
+      throw new LabError('failed', `cannot read run ${path.basename(runDir)}: ${(e as Error).message}`);
+    }
+  }
+
+  /** Custom MJCF text is stored content-addressed under the runs root; the trainer reads it there. */
+  private async saveModel(content: string): Promise<string> {
+    const dir = path.join(this.runsRoot, 'models');
+    await mkdir(dir, { recursive: true });
+    const file = path.join(dir, createHash('sha256').update(content).digest('hex').slice(0, 16) + '.xml');
+    await writeFile(file, content);
+    return file;
+  }
+
+  private launch(runDir: string, config: RunConfig, resume: boolean): void {
+    const host = this.deps.spawnTrainer();
+    const run: ActiveRun = { host, runDir, state: 'starting', lastCheckpointStep: null };
+    this.active = run;
+    const setState = (state: LabState, message?: string): void => {
+      run.state = state;
+      this.emit({ type: 'status', state, runDir, ...(message ? { message } : {}) });
+    };
+    host.onMessage((m) => this.onTrainerMessage(run, m, setState));
+    host.onExit((code, signal) => {
+      clearTimeout(run.stopTimer);
+      const clean = code === 0 && signal === null;
+      const expected = run.state === 'finished' || run.state === 'stopped' || (run.state === 'stopping' && clean);
+      if (expected) {
+        if (run.state === 'stopping') setState('stopped');
+        this.emit({ type: 'trainer-exit', runDir, code, signal, crashed: false, lastCheckpointStep: run.lastCheckpointStep, message: 'trainer finished' });
+        return;
+      }
+      const ckpt = run.lastCheckpointStep;
+      const message = `trainer process ${exitWords(code, signal)}; ` +
+        (ckpt === null ? 'no checkpoint was written yet; press Resume to start it again' : `last checkpoint at step ${ckpt}; press Resume to continue`);
+      setState(run.state === 'failed' ? 'failed' : 'crashed', message);
+      this.emit({ type: 'trainer-exit', runDir, code, signal, crashed: true, lastCheckpointStep: ckpt, message });
+    });
+    host.send({ type: 'start', config, runDir, resume });
+    host.send({ type: 'set-live-view', ...this.liveView });
+    setState('starting');
+  }
+
+  private onTrainerMessage(run: ActiveRun, m: TrainerToHost, setState: (s: LabState, msg?: string) => void): void {
+    const runDir = run.runDir;
+    switch (m.type) {
+      case 'started':
+        run.lastCheckpointStep = m.startStep > 0 ? m.startStep : run.lastCheckpointStep;
+        this.emit({ type: 'started', runDir, backend: m.backend, spec: m.spec, render: m.render, startStep: m.startStep });
+        setState('running');
+        break;
+      case 'metrics': this.emit({ type: 'metrics', runDir, row: m.row }); break;
+      case 'frame': this.emit({ type: 'frame', runDir, step: m.step, poses: m.poses, mu: m.mu, std: m.std }); break;
+      case 'episode': this.emit({ type: 'episode', runDir, step: m.step, return: m.return, length: m.length }); break;
+      case 'checkpoint':
+        run.lastCheckpointStep = m.step;
+        this.emit({ type: 'checkpoint', runDir, step: m.step });
+        break;
+      case 'paused': setState('paused'); break;
+      case 'resumed': setState('running'); break;
+      case 'error': this.emit({ type: 'error', runDir, message: m.message, fatal: m.fatal }); break;
+      case 'done':
+        setState(m.reason === 'finished' ? 'finished' : m.reason === 'stopped' ? 'stopped' : 'failed');
+        break;
+      case 'evaluation': break;
+    }
+  }
+
+  private emit(e: LabEvent): void {
+    for (const cb of this.listeners) {
+      try {
+        cb(e);
+      } catch {
+        // A broken listener (closed window, dropped socket) must not stop the others.
+      }
+    }
+  }
+}
+
+function isOver(s: LabState): boolean {
+  return s === 'finished' || s === 'stopped' || s === 'crashed' || s === 'failed' || s === 'idle';
+}
+
+function exitWords(code: number | null, signal: string | null): string {
+  return signal ? `was killed (${signal})` : `exited with code ${code}`;
+}

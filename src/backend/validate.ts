@@ -1,0 +1,157 @@
+// Every payload from the renderer passes through here before anything happens. A request that
+// is malformed or out of range is rejected with a LabError('invalid') naming the field, and
+// nothing is changed. Paths are confined to the runs root.
+import path from 'node:path';
+import { ConfigError, resolveConfig } from '../core/config/schema.js';
+import type { AlgoName, BackendChoice } from '../core/protocol.js';
+import {
+  EXPORT_FORMATS, LabError, type Catalog, type CustomModel, type EvaluateRequest, type ExportFormat, type ExportRequest,
+  type LiveViewRequest, type OpenRunRequest, type ResumeRequest, type StartRequest,
+} from './api.js';
+import { MAX_EVAL_EPISODES, MAX_LIVE_FPS, MAX_MJCF_BYTES, PRESETS, RUN_SCHEMA } from './run-schema.js';
+
+const invalid = (msg: string): LabError => new LabError('invalid', msg);
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+/** The payload as an object with only the allowed keys. */
+function object(v: unknown, where: string, allowed: readonly string[]): Record<string, unknown> {
+  if (!isPlainObject(v)) throw invalid(`${where}: expected an object, got ${describe(v)}`);
+  for (const k of Object.keys(v)) if (!allowed.includes(k)) throw invalid(`${where}: unknown field "${k}" (allowed: ${allowed.join(', ')})`);
+  return v;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return `"${v.length > 40 ? v.slice(0, 40) + '…' : v}"`;
+  return typeof v === 'object' ? 'an object' : `${typeof v} ${String(v)}`;
+}
+
+function str(v: unknown, where: string, maxLen: number): string {
+  if (typeof v !== 'string') throw invalid(`${where}: expected text, got ${describe(v)}`);
+  if (v.length === 0) throw invalid(`${where}: must not be empty`);
+  if (v.length > maxLen) throw invalid(`${where}: longer than ${maxLen} characters`);
+  return v;
+}
+
+function bool(v: unknown, where: string): boolean {
+  if (typeof v !== 'boolean') throw invalid(`${where}: expected true or false, got ${describe(v)}`);
+  return v;
+}
+
+function intIn(v: unknown, where: string, min: number, max: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw invalid(`${where}: expected an integer, got ${describe(v)}`);
+  if (v < min || v > max) throw invalid(`${where}: must be between ${min} and ${max}, got ${v}`);
+  return v;
+}
+
+/** Methods without arguments accept nothing (undefined/null) or an empty object. */
+export function validateEmpty(v: unknown, where: string): void {
+  if (v === undefined || v === null) return;
+  object(v, where, []);
+}
+
+/**
+ * An absolute run directory strictly inside runsRoot. Rejects '..' escapes, other roots and
+ * the root itself; symlinks are the store's business (runs are created by us).
+ */
+export function confinePath(v: unknown, runsRoot: string, where: string): string {
+  const raw = str(v, where, 4096);
+  if (raw.includes('\0')) throw invalid(`${where}: contains a NUL character`);
+  const root = path.resolve(runsRoot);
+  const abs = path.resolve(root, raw);
+  const rel = path.relative(root, abs);
+  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) throw invalid(`${where}: "${raw}" is outside the runs folder ${root}`);
+  return abs;
+}
+
+export function validateStart(v: unknown, catalog: Catalog): StartRequest {
+  const o = object(v, 'start', ['task', 'algo', 'seed', 'totalSteps', 'backend', 'checkpointEvery', 'algoConfig', 'custom']);
+  const algoName = str(o.algo, 'start.algo', 32);
+  const algo = catalog.algos.find((a) => a.name === algoName);
+  if (!algo) throw invalid(`start.algo: unknown algorithm "${algoName}" (known: ${catalog.algos.map((a) => a.name).join(', ')})`);
+  const task = str(o.task, 'start.task', 128);
+  let custom: CustomModel | undefined;
+  if (task === 'custom') {
+    if (o.custom === undefined) throw invalid('start.custom: task "custom" needs an MJCF model');
+    custom = validateCustom(o.custom);
+  } else {
+    if (!catalog.tasks.some((t) => t.name === task)) throw invalid(`start.task: unknown task "${task}" (known: ${catalog.tasks.map((t) => t.name).join(', ')}, custom)`);
+    if (o.custom !== undefined) throw invalid('start.custom: only allowed with task "custom"');
+  }
+  let run;
+  let algoConfig;
+  try {
+    run = resolveConfig(RUN_SCHEMA, pick(o, ['seed', 'totalSteps', 'checkpointEvery', 'backend']), 'start');
+    const ac = o.algoConfig === undefined ? {} : o.algoConfig;
+    if (!isPlainObject(ac)) throw invalid(`start.algoConfig: expected an object, got ${describe(ac)}`);
+    algoConfig = resolveConfig(algo.schema, ac, `start.algoConfig(${algoName})`);
+  } catch (e) {
+    if (e instanceof ConfigError) throw invalid(e.message);
+    throw e;
+  }
+  return {
+    task, algo: algoName as AlgoName, seed: run.seed, totalSteps: run.totalSteps, checkpointEvery: run.checkpointEvery,
+    backend: run.backend as BackendChoice, algoConfig, ...(custom ? { custom } : {}),
+  };
+}
+
+function pick(o: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
+  return out;
+}
+
+function validateCustom(v: unknown): CustomModel {
+  const o = object(v, 'start.custom', ['name', 'content', 'preset']);
+  const name = str(o.name, 'start.custom.name', 255);
+  const content = str(o.content, 'start.custom.content', MAX_MJCF_BYTES);
+  if (!/<mujoco[\s>]/.test(content)) throw invalid('start.custom.content: not an MJCF model (no <mujoco> element)');
+  const preset = str(o.preset, 'start.custom.preset', 16);
+  if (!(PRESETS as readonly string[]).includes(preset)) throw invalid(`start.custom.preset: expected one of ${PRESETS.join(' | ')}, got "${preset}"`);
+  return { name, content, preset: preset as CustomModel['preset'] };
+}
+
+export function validateResume(v: unknown, runsRoot: string): ResumeRequest {
+  if (v === undefined || v === null) return {};
+  const o = object(v, 'resume', ['runDir']);
+  return o.runDir === undefined ? {} : { runDir: confinePath(o.runDir, runsRoot, 'resume.runDir') };
+}
+
+export function validateOpenRun(v: unknown, runsRoot: string): OpenRunRequest {
+  const o = object(v, 'openRun', ['runDir']);
+  return { runDir: confinePath(o.runDir, runsRoot, 'openRun.runDir') };
+}
+
+export function validateEvaluate(v: unknown, runsRoot: string): EvaluateRequest {
+  const o = object(v, 'evaluate', ['runDir', 'episodes', 'deterministic']);
+  return {
+    runDir: confinePath(o.runDir, runsRoot, 'evaluate.runDir'),
+    episodes: intIn(o.episodes, 'evaluate.episodes', 1, MAX_EVAL_EPISODES),
+    deterministic: bool(o.deterministic, 'evaluate.deterministic'),
+  };
+}
+
+export function validateExport(v: unknown, runsRoot: string): ExportRequest {
+  const o = object(v, 'exportRun', ['runDir', 'format', 'outDir']);
+  const format = str(o.format, 'exportRun.format', 16);
+  if (!(EXPORT_FORMATS as readonly string[]).includes(format)) throw invalid(`exportRun.format: expected one of ${EXPORT_FORMATS.join(' | ')}, got "${format}"`);
+  const runDir = confinePath(o.runDir, runsRoot, 'exportRun.runDir');
+  return {
+    runDir, format: format as ExportFormat,
+    ...(o.outDir === undefined ? {} : { outDir: confinePath(o.outDir, runsRoot, 'exportRun.outDir') }),
+  };
+}
+
+export function validateLiveView(v: unknown): LiveViewRequest {
+  const o = object(v, 'setLiveView', ['enabled', 'fps']);
+  const enabled = bool(o.enabled, 'setLiveView.enabled');
+  if (typeof o.fps !== 'number' || !Number.isFinite(o.fps)) throw invalid(`setLiveView.fps: expected a number, got ${describe(o.fps)}`);
+  if (o.fps < 1 || o.fps > MAX_LIVE_FPS) throw invalid(`setLiveView.fps: must be between 1 and ${MAX_LIVE_FPS}, got ${o.fps}`);
+  return { enabled, fps: o.fps };
+}

@@ -1,0 +1,75 @@
+// Small stand-ins for the core pieces LabBackend uses (trainer process, run store, catalog), so
+// the app layer is tested without TensorFlow or MuJoCo.
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { int, num, choice } from '../src/core/config/schema.js';
+import type { HostToTrainer, MetricsRow, RunConfig, TrainerToHost } from '../src/core/protocol.js';
+import type { Catalog } from '../src/backend/api.js';
+import type { BackendDeps, TrainerProcess } from '../src/backend/lab-backend.js';
+import { BACKENDS, PRESETS, RUN_SCHEMA } from '../src/backend/run-schema.js';
+import { EXPORT_FORMATS } from '../src/backend/api.js';
+
+export const fakeCatalog: Catalog = {
+  tasks: [{ name: 'InvertedPendulum', description: 'cart-pole', obsDim: 4, actDim: 1, actionKind: 'box', frameSkip: 2, maxEpisodeSteps: 1000, rewardTerms: ['alive'] }],
+  algos: [{
+    name: 'ppo', title: 'PPO', summary: 'clipped surrogate',
+    schema: {
+      lr: num(3e-4, 'learning rate', { min: 1e-7, max: 1 }),
+      epochs: int(10, 'epochs per update', 1, 100),
+      phi: choice('gae', ['gae', 'return'], 'advantage estimator'),
+    },
+  }],
+  presets: PRESETS,
+  run: RUN_SCHEMA,
+  backends: BACKENDS,
+  exportFormats: EXPORT_FORMATS,
+};
+
+export class FakeTrainer implements TrainerProcess {
+  static nextPid = 1000;
+  readonly pid = FakeTrainer.nextPid++;
+  readonly sent: HostToTrainer[] = [];
+  private msgCbs: ((m: TrainerToHost) => void)[] = [];
+  private exitCbs: ((c: number | null, s: string | null) => void)[] = [];
+  killed: string | null = null;
+  /** Called on every message the host sends (lets a test script the trainer's answers). */
+  onSend: (m: HostToTrainer, self: FakeTrainer) => void = () => {};
+  send(msg: HostToTrainer): void { this.sent.push(msg); this.onSend(msg, this); }
+  onMessage(cb: (m: TrainerToHost) => void): void { this.msgCbs.push(cb); }
+  onExit(cb: (c: number | null, s: string | null) => void): void { this.exitCbs.push(cb); }
+  kill(signal: NodeJS.Signals = 'SIGTERM'): void { this.killed = signal; }
+  emit(m: TrainerToHost): void { for (const cb of this.msgCbs) cb(m); }
+  exit(code: number | null, signal: string | null): void { for (const cb of this.exitCbs) cb(code, signal); }
+}
+
+export function fakeDeps(onSpawn: (t: FakeTrainer) => void = () => {}): BackendDeps & { spawned: FakeTrainer[]; created: string[] } {
+  const spawned: FakeTrainer[] = [];
+  const created: string[] = [];
+  let n = 0;
+  return {
+    spawned, created,
+    spawnTrainer: () => { const t = new FakeTrainer(); spawned.push(t); onSpawn(t); return t; },
+    listRuns: async () => [],
+    readRun: async (dir) => ({ config: JSON.parse(await readFile(path.join(dir, 'config.json'), 'utf8')) as RunConfig, metrics: [] as MetricsRow[] }),
+    newRunDir: async (root, config) => {
+      const dir = path.join(root, `run-${++n}`);
+      await mkdir(dir, { recursive: true });
+      await writeFile(path.join(dir, 'config.json'), JSON.stringify(config));
+      created.push(dir);
+      return dir;
+    },
+    exportRun: async (_runDir, format, outDir) => {
+      const p = path.join(outDir, `policy.${format}`);
+      await writeFile(p, 'x');
+      return p;
+    },
+    catalog: () => fakeCatalog,
+  };
+}
+
+export function metricsRow(update: number, ret: number): MetricsRow {
+  return {
+    update, steps: update * 2048, episodes: update * 10, returnMean: ret, returnMin: ret - 1, returnMax: ret + 1, lengthMean: 50,
+    policyLoss: 0.1, valueLoss: 1, entropy: 1.4, approxKl: 0.01, clipFraction: 0.1, explainedVariance: 0.5, gradNorm: 1, stepsPerSecond: 1000, wallTime: update,
+  };
+}
