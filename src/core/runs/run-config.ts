@@ -3,12 +3,20 @@
 
 import { ALGOS } from '../algos/index.js';
 import { PRESETS } from '../algos/presets.js';
-import { ConfigError, resolveConfig } from '../config/schema.js';
+import { choice, ConfigError, int, resolveConfig, type Schema } from '../config/schema.js';
 import { TASKS } from '../envs/registry.js';
 import type { AlgoName, BackendChoice, RunConfig } from '../protocol.js';
 
-const BACKENDS: readonly BackendChoice[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
-const PRESET_NAMES = ['forward', 'upright', 'reach'] as const;
+/** The run-level fields of a RunConfig, as a schema (CLI help, the UI's form and validation). */
+export const RUN_SCHEMA = {
+  seed: int(1, 'Seed of every random source of the run (env resets, initial weights, sampling).', 0, 2 ** 31 - 1),
+  totalSteps: int(1_000_000, 'Environment steps to train for (all envs together).', 1_000, 10_000_000_000),
+  checkpointEvery: int(10, 'Updates between checkpoints (a crashed run resumes from the last one).', 1, 1_000_000),
+  backend: choice<BackendChoice>('auto', ['auto', 'tensorflow', 'wasm', 'cpu'], 'TensorFlow.js backend: auto picks tfjs-node, then WebAssembly, then plain JS.'),
+} as const satisfies Schema;
+
+export const CUSTOM_PRESETS = ['forward', 'upright', 'reach'] as const;
+export type CustomPreset = (typeof CUSTOM_PRESETS)[number];
 
 export interface RunConfigInput {
   task?: unknown;
@@ -37,25 +45,20 @@ export function resolveRunConfig(input: RunConfigInput): RunConfig {
   if (input.custom !== undefined) {
     const c = input.custom as { mjcfPath?: unknown; preset?: unknown };
     if (!c || typeof c.mjcfPath !== 'string' || c.mjcfPath === '') throw new ConfigError('custom.mjcfPath: expected the path of an MJCF file');
-    if (!PRESET_NAMES.includes(c.preset as (typeof PRESET_NAMES)[number])) throw new ConfigError(`custom.preset: expected one of ${PRESET_NAMES.join(' | ')}, got ${JSON.stringify(c.preset)}`);
-    custom = { mjcfPath: c.mjcfPath, preset: c.preset as (typeof PRESET_NAMES)[number] };
+    if (!CUSTOM_PRESETS.includes(c.preset as CustomPreset)) throw new ConfigError(`custom.preset: expected one of ${CUSTOM_PRESETS.join(' | ')}, got ${JSON.stringify(c.preset)}`);
+    custom = { mjcfPath: c.mjcfPath, preset: c.preset as CustomPreset };
     task = 'custom';
   } else {
     if (typeof input.task !== 'string' || !TASKS.some((t) => t.name === input.task))
       throw new ConfigError(`task: unknown task ${JSON.stringify(input.task)} (known: ${TASKS.map((t) => t.name).join(', ')})`);
     task = input.task;
   }
-  const seed = input.seed ?? 1;
-  if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 2 ** 31 - 1) throw new ConfigError(`seed: expected an integer in [0, 2^31), got ${JSON.stringify(seed)}`);
-  const totalSteps = input.totalSteps ?? 1_000_000;
-  if (typeof totalSteps !== 'number' || !Number.isInteger(totalSteps) || totalSteps < 1 || totalSteps > 1e10) throw new ConfigError(`totalSteps: expected a positive integer, got ${JSON.stringify(totalSteps)}`);
-  const backend = input.backend ?? 'auto';
-  if (!BACKENDS.includes(backend as BackendChoice)) throw new ConfigError(`backend: expected one of ${BACKENDS.join(' | ')}, got ${JSON.stringify(backend)}`);
-  const checkpointEvery = input.checkpointEvery ?? 10;
-  if (typeof checkpointEvery !== 'number' || !Number.isInteger(checkpointEvery) || checkpointEvery < 1) throw new ConfigError(`checkpointEvery: expected a positive integer, got ${JSON.stringify(checkpointEvery)}`);
+  const run: Record<string, unknown> = {};
+  for (const k of ['seed', 'totalSteps', 'checkpointEvery', 'backend'] as const) if (input[k] !== undefined) run[k] = input[k];
+  const { seed, totalSteps, checkpointEvery, backend } = resolveConfig(RUN_SCHEMA, run, 'run');
   const given = input.algoConfig ?? {};
   if (typeof given !== 'object' || given === null || Array.isArray(given)) throw new ConfigError('algoConfig: expected an object of hyperparameters');
   const preset = (PRESETS[algo] as Record<string, Record<string, unknown>> | undefined)?.[task] ?? {};
   const algoConfig = resolveConfig(ALGOS[algo].schema, { ...preset, ...(given as Record<string, unknown>) }, algo);
-  return { task, algo, seed, totalSteps, backend: backend as BackendChoice, algoConfig, custom, checkpointEvery };
+  return { task, algo, seed, totalSteps, backend, algoConfig, custom, checkpointEvery };
 }
