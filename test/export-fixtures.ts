@@ -87,3 +87,53 @@ export function maxRelErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   }
   return m;
 }
+
+/** The policy shapes every exporter must reproduce (name, snapshot). */
+export function exportCases(): Array<[string, PolicySnapshot]> {
+  const clipInf = randomSnapshot(7, { squash: 'clip', norm: false, activation: 'relu', scale: 3 });
+  clipInf.actionHigh![0] = Infinity; // one unbounded side: must pass through untouched
+  clipInf.actionLow![1] = -Infinity;
+  return [
+    ['gaussian, clip to bounds, obs norm, tanh', randomSnapshot(1, { squash: 'clip', activation: 'tanh', trunk: [32, 16], scale: 3 })],
+    ['gaussian, tanh squash, obs norm, relu', randomSnapshot(2, { squash: 'tanh', activation: 'relu', trunk: [24] })],
+    ['gaussian, log-std head on a shared trunk, elu', randomSnapshot(3, { logStd: 'head', activation: 'elu', trunk: [16], head: [8], squash: 'tanh' })],
+    ['gaussian, no trunk, no norm, squash none, elu', randomSnapshot(4, { trunk: [], head: [12, 6], norm: false, squash: 'none', activation: 'elu' })],
+    ['gaussian, clip with infinite bounds, no norm, relu', clipInf],
+    ['categorical, obs norm, relu', randomSnapshot(5, { kind: 'categorical', actDim: 5, activation: 'relu', trunk: [16, 16] })],
+    ['categorical, no trunk, no norm, tanh', randomSnapshot(6, { kind: 'categorical', actDim: 3, trunk: [], head: [10], norm: false })],
+  ];
+}
+
+/** Reference outputs for n observations: actions (1 per row for categorical), heads (μ or logits), log σ. */
+export function reference(s: PolicySnapshot, obs: Float32Array, n: number, fwd: {
+  action: (s: PolicySnapshot, o: Float32Array) => Float32Array;
+  mean: (s: PolicySnapshot, o: Float32Array) => Float32Array;
+  logStd: (s: PolicySnapshot, o: Float32Array) => Float32Array;
+}): { action: Float32Array; mean: Float32Array; logStd: Float32Array } {
+  const aw = s.kind === 'categorical' ? 1 : s.actDim;
+  const action = new Float32Array(n * aw);
+  const mean = new Float32Array(n * s.actDim);
+  const logStd = new Float32Array(s.kind === 'categorical' ? 0 : n * s.actDim);
+  for (let i = 0; i < n; i++) {
+    const o = obs.subarray(i * s.obsDim, (i + 1) * s.obsDim);
+    action.set(fwd.action(s, o), i * aw);
+    mean.set(fwd.mean(s, o), i * s.actDim);
+    if (s.kind === 'gaussian') logStd.set(fwd.logStd(s, o), i * s.actDim);
+  }
+  return { action, mean, logStd };
+}
+
+/**
+ * Checks argmax actions against reference logits: they must agree except where the reference's
+ * best two logits are within tol (a float32 rounding tie). Returns the number of disagreements.
+ */
+export function argmaxDisagreements(got: ArrayLike<number>, refLogits: Float32Array, refAction: Float32Array, k: number, tol: number): number {
+  let bad = 0;
+  for (let i = 0; i < refAction.length; i++) {
+    if (Number(got[i]) === refAction[i]) continue;
+    const row = refLogits.subarray(i * k, (i + 1) * k);
+    const gap = Math.abs(row[refAction[i]] - row[Number(got[i])]);
+    if (!(gap <= tol)) bad++;
+  }
+  return bad;
+}
