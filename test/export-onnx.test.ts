@@ -22,7 +22,7 @@ describe('ONNX export run by onnxruntime-web matches the reference forward', () 
       const ref = reference(s, obs, N, { action: snapshotAction, mean: snapshotMean, logStd: snapshotLogStd });
       const res = await session.run({ obs: new ort.Tensor('float32', obs, [N, s.obsDim]) });
       if (s.kind === 'categorical') {
-        expect(session.outputNames.sort()).toEqual(['action', 'logits']);
+        expect([...session.outputNames].sort()).toEqual(['action', 'logits']);
         expect(res.action.type).toBe('int64');
         expect(res.action.dims).toEqual([N, 1]);
         expect(maxRelErr(res.logits.data as Float32Array, ref.mean)).toBeLessThan(TOL);
@@ -31,7 +31,7 @@ describe('ONNX export run by onnxruntime-web matches the reference forward', () 
         // More than one action is chosen, so the comparison is not trivially constant.
         expect(new Set(got).size).toBeGreaterThan(1);
       } else {
-        expect(session.outputNames.sort()).toEqual(['action', 'log_std']);
+        expect([...session.outputNames].sort()).toEqual(['action', 'log_std']);
         expect(res.action.dims).toEqual([N, s.actDim]);
         expect(maxRelErr(res.action.data as Float32Array, ref.action)).toBeLessThan(TOL);
         expect(res.log_std.dims).toEqual([N, s.actDim]);
