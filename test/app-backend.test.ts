@@ -126,8 +126,8 @@ describe('LabBackend', () => {
 
   it('export writes under <runDir>/export by default', async () => {
     const { runDir } = (await call('start', req)) as { runDir: string };
-    const r = (await call('exportRun', { runDir, format: 'json' })) as { path: string };
-    expect(r.path).toBe(path.join(runDir, 'export', 'policy.json'));
-    expect(await readdir(path.join(runDir, 'export'))).toEqual(['policy.json']);
+    const r = (await call('exportRun', { runDir, format: 'tfjs' })) as { dir: string; files: string[] };
+    expect(r.dir).toBe(path.join(runDir, 'export'));
+    expect(await readdir(path.join(runDir, 'export'))).toEqual(r.files);
   });
 });

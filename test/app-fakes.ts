@@ -61,7 +61,7 @@ export function fakeDeps(onSpawn: (t: FakeTrainer) => void = () => {}): BackendD
     exportRun: async (_runDir, format, outDir) => {
       const p = path.join(outDir, `policy.${format}`);
       await writeFile(p, 'x');
-      return p;
+      return { dir: outDir, files: [path.basename(p)] };
     },
     catalog: () => fakeCatalog,
   };

@@ -98,7 +98,7 @@ describe('paths stay inside the runs root', () => {
     await rejects('evaluate', { runDir: 'a\0b', episodes: 1, deterministic: true }, /NUL/);
   });
   it('export outDir is confined too', async () => {
-    await rejects('exportRun', { runDir: 'r', format: 'bundle', outDir: '/tmp' }, /exportRun.outDir: .* outside the runs folder/);
+    await rejects('exportRun', { runDir: 'r', format: 'onnx', outDir: '/tmp' }, /exportRun.outDir: .* outside the runs folder/);
   });
   it('an inside path that does not exist is not-found, not a crash', async () => {
     const err = await call('openRun', { runDir: 'missing' }).catch((e: unknown) => e);
@@ -111,7 +111,7 @@ describe('other requests', () => {
     ['evaluate', { runDir: 'r', episodes: 0, deterministic: true }, /episodes: must be between 1 and 100/],
     ['evaluate', { runDir: 'r', episodes: 2.5, deterministic: true }, /episodes: expected an integer/],
     ['evaluate', { runDir: 'r', episodes: 3, deterministic: 'yes' }, /deterministic: expected true or false/],
-    ['exportRun', { runDir: 'r', format: 'exe' }, /format: expected one of bundle \| onnx \| json/],
+    ['exportRun', { runDir: 'r', format: 'exe' }, /format: expected one of onnx \| tfjs \| all/],
     ['setLiveView', { enabled: true, fps: 0 }, /fps: must be between 1 and 60/],
     ['setLiveView', { enabled: true, fps: 1e6 }, /fps: must be between 1 and 60/],
     ['setLiveView', { enabled: 1, fps: 30 }, /enabled: expected true or false/],

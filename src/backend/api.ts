@@ -42,8 +42,9 @@ export interface ResumeRequest {
 }
 export interface OpenRunRequest { readonly runDir: string }
 export interface EvaluateRequest { readonly runDir: string; readonly episodes: number; readonly deterministic: boolean }
-export type ExportFormat = 'bundle' | 'onnx' | 'json';
-export const EXPORT_FORMATS: readonly ExportFormat[] = ['bundle', 'onnx', 'json'];
+/** As core/export/run-export: an ONNX model, a TF.js layers model, or both plus a bundle. */
+export type ExportFormat = 'onnx' | 'tfjs' | 'all';
+export const EXPORT_FORMATS: readonly ExportFormat[] = ['onnx', 'tfjs', 'all'];
 export interface ExportRequest {
   readonly runDir: string;
   readonly format: ExportFormat;
@@ -63,7 +64,7 @@ export interface EvaluationResult {
   readonly frames: Float32Array;
   readonly frameCount: number;
 }
-export interface ExportResult { readonly path: string }
+export interface ExportResult { readonly dir: string; readonly files: readonly string[] }
 
 /** The top-level RunConfig fields as a schema, so the UI renders them like hyperparameters. */
 export interface AlgoInfo { readonly name: AlgoName; readonly title: string; readonly summary: string; readonly schema: Schema }

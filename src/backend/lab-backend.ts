@@ -26,7 +26,7 @@ export interface BackendDeps {
   listRuns(root: string): Promise<RunInfo[]>;
   readRun(dir: string): Promise<{ config: RunConfig; metrics: MetricsRow[] }>;
   newRunDir(root: string, config: RunConfig): Promise<string>;
-  exportRun(runDir: string, format: ExportRequest['format'], outDir: string): Promise<string>;
+  exportRun(runDir: string, format: ExportRequest['format'], outDir: string): Promise<ExportResult>;
   catalog(): Catalog;
 }
 
@@ -127,7 +127,7 @@ export class LabBackend {
         const settle = (f: () => void): void => { clearTimeout(timer); f(); };
         host.onMessage((m) => {
           if (m.type === 'evaluation') settle(() => resolve({ runDir: req.runDir, returns: m.returns, lengths: m.lengths, render: m.render, frames: m.frames, frameCount: m.frameCount }));
-          else if (m.type === 'error' && m.fatal) settle(() => reject(new LabError('failed', `evaluation failed: ${m.message}`)));
+          else if (m.type === 'error') settle(() => reject(new LabError('failed', `evaluation failed: ${m.message}`)));
         });
         host.onExit((code, signal) => settle(() => reject(new LabError('failed', `evaluation process ended early (${exitWords(code, signal)})`))));
         host.send({ type: 'evaluate', runDir: req.runDir, episodes: req.episodes, deterministic: req.deterministic, record: true });
@@ -143,7 +143,7 @@ export class LabBackend {
     const outDir = req.outDir ?? path.join(req.runDir, 'export');
     await mkdir(outDir, { recursive: true });
     try {
-      return { path: await this.deps.exportRun(req.runDir, req.format, outDir) };
+      return await this.deps.exportRun(req.runDir, req.format, outDir);
     } catch (e) {
       throw new LabError('failed', `export failed: ${(e as Error).message}`);
     }

@@ -1,0 +1,49 @@
+// LabBackend wired to the real core: trainer processes, the run store, the registries and export.
+import { ALGOS } from '../core/algos/index.js';
+import { TASKS } from '../core/envs/registry.js';
+import { exportRun } from '../core/export/run-export.js';
+import type { AlgoName } from '../core/protocol.js';
+import { listRuns, newRunDir, readRun } from '../core/runs/store.js';
+import { TrainerHost, type TrainerSpawnOptions } from '../core/trainer/host.js';
+import { EXPORT_FORMATS, type Catalog } from './api.js';
+import { LabBackend, type BackendDeps } from './lab-backend.js';
+import { BACKENDS, PRESETS, RUN_SCHEMA } from './run-schema.js';
+
+export function buildCatalog(): Catalog {
+  return {
+    tasks: TASKS,
+    algos: (Object.keys(ALGOS) as AlgoName[]).map((name) => {
+      const a = ALGOS[name];
+      return { name, title: a.title, summary: a.summary, schema: a.schema };
+    }),
+    presets: PRESETS,
+    run: RUN_SCHEMA,
+    backends: BACKENDS,
+    exportFormats: EXPORT_FORMATS,
+  };
+}
+
+/** Episodes rolled out to check an exported model against the run's policy. */
+const EXPORT_CHECK_EPISODES = 3;
+
+export function realDeps(spawn: TrainerSpawnOptions = {}): BackendDeps {
+  let catalog: Catalog | null = null;
+  return {
+    spawnTrainer: () => TrainerHost.spawn(spawn),
+    listRuns,
+    readRun: async (dir) => {
+      const r = await readRun(dir);
+      return { config: r.config, metrics: r.metrics };
+    },
+    newRunDir,
+    exportRun: async (runDir, format, outDir) => {
+      const r = await exportRun(runDir, format, outDir, EXPORT_CHECK_EPISODES);
+      return { dir: r.dir, files: r.files };
+    },
+    catalog: () => (catalog ??= buildCatalog()),
+  };
+}
+
+export function createLabBackend(runsRoot: string, spawn: TrainerSpawnOptions = {}): LabBackend {
+  return new LabBackend(runsRoot, realDeps(spawn));
+}

@@ -1,0 +1,193 @@
+// Serve mode: the lab in a browser. HTTP serves the built renderer and a WebSocket speaks the
+// same LabApi as Electron's IPC. Bound to 127.0.0.1 only; every HTTP request and the WS upgrade
+// must carry the per-session token (?token=, then the cookie it sets, or X-Policy-Lab-Token).
+
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { LAB_METHODS, type LabEvent } from '../backend/api.js';
+import { createDispatcher, toApiError } from '../backend/dispatch.js';
+import type { LabBackend } from '../backend/lab-backend.js';
+import { decodeMessage, encodeMessage, type ClientMessage, type ServerMessage } from '../backend/wire.js';
+
+export interface ServeOptions {
+  readonly host?: '127.0.0.1';
+  /** 0 picks a free port. */
+  readonly port?: number;
+  readonly runsRoot: string;
+  /** The built renderer (electron-vite's out/renderer). */
+  readonly rendererDir?: string;
+  /** A backend to serve (tests inject one with a fake trainer); default: the real one. */
+  readonly backend?: LabBackend;
+}
+
+export interface ServeHandle {
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  readonly token: string;
+  readonly backend: LabBackend;
+  close(): Promise<void>;
+}
+
+const COOKIE = 'policy_lab_token';
+const TOKEN_HEADER = 'x-policy-lab-token';
+/** Live frames are dropped (never queued) while a slow client has this much unsent. */
+const MAX_BUFFERED_FOR_FRAMES = 2 * 1024 * 1024;
+const MAX_WS_MESSAGE = 8 * 1024 * 1024;
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8', '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png',
+  '.wasm': 'application/wasm', '.ico': 'image/x-icon', '.woff2': 'font/woff2',
+};
+
+export const SERVE_CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+  "connect-src 'self' ws://127.0.0.1:*; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
+
+export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
+  const host = opts.host ?? '127.0.0.1';
+  if (host !== '127.0.0.1') throw new Error(`serve: refusing to bind to ${String(host)}; only 127.0.0.1 is allowed`);
+  const rendererDir = path.resolve(opts.rendererDir ?? fileURLToPath(new URL('../../out/renderer', import.meta.url)));
+  const backend = opts.backend ?? (await import('../backend/default-deps.js')).createLabBackend(opts.runsRoot);
+  const dispatch = createDispatcher(backend);
+  const token = randomBytes(24).toString('base64url');
+  let port = 0;
+
+  const authorized = (req: IncomingMessage, url: URL): 'query' | 'other' | null => {
+    if (tokenEquals(url.searchParams.get('token'), token)) return 'query';
+    const header = req.headers[TOKEN_HEADER];
+    if (tokenEquals(typeof header === 'string' ? header : null, token)) return 'other';
+    if (tokenEquals(readCookie(req.headers.cookie, COOKIE), token)) return 'other';
+    return null;
+  };
+  // DNS rebinding: a page on another name that resolves to 127.0.0.1 must not reach us.
+  const hostOk = (req: IncomingMessage): boolean => req.headers.host === `127.0.0.1:${port}` || req.headers.host === `localhost:${port}`;
+
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const how = hostOk(req) ? authorized(req, url) : null;
+    if (!how) return deny(res);
+    if (how === 'query') res.setHeader('Set-Cookie', `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`);
+    if (req.method !== 'GET' && req.method !== 'HEAD') return plain(res, 405, 'method not allowed');
+    void serveStatic(rendererDir, url.pathname, req, res);
+  });
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_MESSAGE });
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const originOk = req.headers.origin === undefined || req.headers.origin === `http://127.0.0.1:${port}` || req.headers.origin === `http://localhost:${port}`;
+    if (url.pathname !== '/ws' || !hostOk(req) || !originOk || !authorized(req, url)) {
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  });
+
+  wss.on('connection', (ws: WebSocket) => {
+    const send = (m: ServerMessage): void => {
+      if (ws.readyState === ws.OPEN) ws.send(encodeMessage(m));
+    };
+    const unsubscribe = backend.onEvent((event: LabEvent) => {
+      if (event.type === 'frame' && ws.bufferedAmount > MAX_BUFFERED_FOR_FRAMES) return;
+      send({ t: 'event', event });
+    });
+    ws.on('close', unsubscribe);
+    ws.on('message', (data, isBinary) => {
+      let msg: ClientMessage;
+      try {
+        if (!isBinary) throw new Error('text frames are not part of the protocol');
+        msg = decodeMessage(toU8(data)) as ClientMessage;
+        if (msg?.t !== 'req' || !Number.isInteger(msg.id) || !(LAB_METHODS as readonly string[]).includes(msg.method)) throw new Error('not a request');
+      } catch (e) {
+        send({ t: 'res', id: -1, ok: false, error: { code: 'invalid', message: `bad message: ${(e as Error).message}` } });
+        return;
+      }
+      dispatch(msg.method, msg.payload).then(
+        (result) => send({ t: 'res', id: msg.id, ok: true, result }),
+        (e: unknown) => send({ t: 'res', id: msg.id, ok: false, error: toApiError(e) }),
+      );
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => resolve());
+  });
+  port = (server.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${port}/?token=${token}`;
+  return {
+    url, host, port, token, backend,
+    close: async () => {
+      backend.dispose();
+      for (const c of wss.clients) c.terminate();
+      wss.close();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+function tokenEquals(given: string | null, token: string): boolean {
+  if (!given) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function readCookie(header: string | undefined, name: string): string | null {
+  if (!header) return null;
+  for (const part of header.split(';')) {
+    const [k, ...v] = part.trim().split('=');
+    if (k === name) return v.join('=');
+  }
+  return null;
+}
+
+function toU8(data: unknown): Uint8Array {
+  if (Buffer.isBuffer(data)) return data;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (Array.isArray(data)) return Buffer.concat(data as Buffer[]);
+  throw new Error('unexpected frame type');
+}
+
+function deny(res: ServerResponse): void {
+  plain(res, 403, 'forbidden: this Policy Lab session needs its token (open the URL printed by `policy-lab serve`)');
+}
+
+function plain(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
+  res.end(text);
+}
+
+async function serveStatic(root: string, pathname: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  let rel: string;
+  try {
+    rel = decodeURIComponent(pathname);
+  } catch {
+    return plain(res, 400, 'bad path');
+  }
+  if (rel.endsWith('/')) rel += 'index.html';
+  const file = path.resolve(root, '.' + rel);
+  if (file !== root && !file.startsWith(root + path.sep)) return plain(res, 404, 'not found');
+  const s = await stat(file).catch(() => null);
+  if (!s?.isFile()) {
+    if (rel === '/index.html') return plain(res, 503, `the renderer is not built (${root} is missing): run \`npx electron-vite build\``);
+    return plain(res, 404, 'not found');
+  }
+  res.writeHead(200, {
+    'Content-Type': MIME[path.extname(file)] ?? 'application/octet-stream',
+    'Content-Length': s.size,
+    'Content-Security-Policy': SERVE_CSP,
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    'Cache-Control': 'no-store',
+  });
+  if (req.method === 'HEAD') return void res.end();
+  createReadStream(file).pipe(res);
+}
