@@ -102,7 +102,9 @@ export type EnvErrorCode =
   | 'bad-mjcf'
   | 'bad-preset'
   | 'disposed'
-  | 'bad-state';
+  | 'bad-state'
+  /** A caller-provided output buffer is too small (e.g. writePoses). */
+  | 'bad-buffer';
 
 /** Every env failure the user can cause is one of these, with a message naming the problem. */
 export class EnvError extends Error {
