@@ -2,12 +2,19 @@
 // the app layer is tested without TensorFlow or MuJoCo.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { int, num, choice } from '../src/core/config/schema.js';
+import { choice, int, num, type Schema } from '../src/core/config/schema.js';
 import type { HostToTrainer, MetricsRow, RunConfig, TrainerToHost } from '../src/core/protocol.js';
 import type { Catalog } from '../src/backend/api.js';
 import type { BackendDeps, TrainerProcess } from '../src/backend/lab-backend.js';
-import { BACKENDS, PRESETS, RUN_SCHEMA } from '../src/backend/run-schema.js';
+import { CUSTOM_PRESETS } from '../src/backend/run-schema.js';
 import { EXPORT_FORMATS } from '../src/backend/api.js';
+
+const RUN: Schema = {
+  seed: int(1, 'seed', 0, 2 ** 31 - 1),
+  totalSteps: int(1_000_000, 'steps', 1_000, 10_000_000_000),
+  checkpointEvery: int(10, 'updates between checkpoints', 1, 1_000_000),
+  backend: choice('auto', ['auto', 'tensorflow', 'wasm', 'cpu'], 'backend'),
+};
 
 export const fakeCatalog: Catalog = {
   tasks: [{ name: 'InvertedPendulum', description: 'cart-pole', obsDim: 4, actDim: 1, actionKind: 'box', frameSkip: 2, maxEpisodeSteps: 1000, rewardTerms: ['alive'] }],
@@ -19,9 +26,10 @@ export const fakeCatalog: Catalog = {
       phi: choice('gae', ['gae', 'return'], 'advantage estimator'),
     },
   }],
-  presets: PRESETS,
-  run: RUN_SCHEMA,
-  backends: BACKENDS,
+  presets: { ppo: { InvertedPendulum: { epochs: 4 } } },
+  customPresets: CUSTOM_PRESETS,
+  run: RUN,
+  backends: ['auto', 'tensorflow', 'wasm', 'cpu'],
   exportFormats: EXPORT_FORMATS,
 };
 

@@ -39,7 +39,7 @@ async function rejects(method: string, payload: unknown, msg: RegExp): Promise<v
 }
 
 describe('start validation', () => {
-  it('accepts a good request and resolves hyperparameters through the algo schema', async () => {
+  it('accepts a good request and resolves hyperparameters: schema defaults < task preset < user values', async () => {
     const r = (await call('start', good)) as { runDir: string };
     expect(r.runDir.startsWith(root)).toBe(true);
     expect(deps.spawned).toHaveLength(1);
@@ -47,7 +47,7 @@ describe('start validation', () => {
     expect(start).toBeDefined();
     if (start?.type !== 'start') throw new Error('no start');
     expect(start.resume).toBe(false);
-    expect(start.config.algoConfig).toEqual({ lr: 1e-3, epochs: 10, phi: 'gae' });
+    expect(start.config.algoConfig).toEqual({ lr: 1e-3, epochs: 4, phi: 'gae' });
     expect(start.config.seed).toBe(3);
   });
 

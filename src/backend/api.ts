@@ -66,12 +66,15 @@ export interface EvaluationResult {
 }
 export interface ExportResult { readonly dir: string; readonly files: readonly string[] }
 
-/** The top-level RunConfig fields as a schema, so the UI renders them like hyperparameters. */
 export interface AlgoInfo { readonly name: AlgoName; readonly title: string; readonly summary: string; readonly schema: Schema }
 export interface Catalog {
   readonly tasks: readonly TaskSpec[];
   readonly algos: readonly AlgoInfo[];
-  readonly presets: readonly CustomModel['preset'][];
+  /** Tuned hyperparameters per algorithm and task (algo → task → values), over the schema defaults. */
+  readonly presets: Readonly<Record<string, Readonly<Record<string, Readonly<Record<string, unknown>>>>>>;
+  /** Reward presets for a custom MJCF model. */
+  readonly customPresets: readonly CustomModel['preset'][];
+  /** The run-level fields (seed, totalSteps, checkpointEvery, backend). */
   readonly run: Schema;
   readonly backends: readonly BackendChoice[];
   readonly exportFormats: readonly ExportFormat[];

@@ -3,11 +3,12 @@ import { ALGOS } from '../core/algos/index.js';
 import { TASKS } from '../core/envs/registry.js';
 import { exportRun } from '../core/export/run-export.js';
 import type { AlgoName } from '../core/protocol.js';
+import { PRESETS } from '../core/algos/presets.js';
+import { CUSTOM_PRESETS, RUN_SCHEMA } from '../core/runs/run-config.js';
 import { listRuns, newRunDir, readRun } from '../core/runs/store.js';
 import { TrainerHost, type TrainerSpawnOptions } from '../core/trainer/host.js';
 import { EXPORT_FORMATS, type Catalog } from './api.js';
 import { LabBackend, type BackendDeps } from './lab-backend.js';
-import { BACKENDS, PRESETS, RUN_SCHEMA } from './run-schema.js';
 
 export function buildCatalog(): Catalog {
   return {
@@ -16,9 +17,10 @@ export function buildCatalog(): Catalog {
       const a = ALGOS[name];
       return { name, title: a.title, summary: a.summary, schema: a.schema };
     }),
-    presets: PRESETS,
+    presets: PRESETS as Catalog['presets'],
+    customPresets: CUSTOM_PRESETS,
     run: RUN_SCHEMA,
-    backends: BACKENDS,
+    backends: RUN_SCHEMA.backend.choices,
     exportFormats: EXPORT_FORMATS,
   };
 }

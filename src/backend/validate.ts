@@ -8,7 +8,7 @@ import {
   EXPORT_FORMATS, LabError, type Catalog, type CustomModel, type EvaluateRequest, type ExportFormat, type ExportRequest,
   type LiveViewRequest, type OpenRunRequest, type ResumeRequest, type StartRequest,
 } from './api.js';
-import { MAX_EVAL_EPISODES, MAX_LIVE_FPS, MAX_MJCF_BYTES, PRESETS, RUN_SCHEMA } from './run-schema.js';
+import { MAX_EVAL_EPISODES, MAX_LIVE_FPS, MAX_MJCF_BYTES } from './run-schema.js';
 
 const invalid = (msg: string): LabError => new LabError('invalid', msg);
 
@@ -79,7 +79,7 @@ export function validateStart(v: unknown, catalog: Catalog): StartRequest {
   let custom: CustomModel | undefined;
   if (task === 'custom') {
     if (o.custom === undefined) throw invalid('start.custom: task "custom" needs an MJCF model');
-    custom = validateCustom(o.custom);
+    custom = validateCustom(o.custom, catalog);
   } else {
     if (!catalog.tasks.some((t) => t.name === task)) throw invalid(`start.task: unknown task "${task}" (known: ${catalog.tasks.map((t) => t.name).join(', ')}, custom)`);
     if (o.custom !== undefined) throw invalid('start.custom: only allowed with task "custom"');
@@ -87,17 +87,21 @@ export function validateStart(v: unknown, catalog: Catalog): StartRequest {
   let run;
   let algoConfig;
   try {
-    run = resolveConfig(RUN_SCHEMA, pick(o, ['seed', 'totalSteps', 'checkpointEvery', 'backend']), 'start');
+    run = resolveConfig(catalog.run, pick(o, ['seed', 'totalSteps', 'checkpointEvery', 'backend']), 'start') as unknown as {
+      seed: number; totalSteps: number; checkpointEvery: number; backend: BackendChoice;
+    };
     const ac = o.algoConfig === undefined ? {} : o.algoConfig;
     if (!isPlainObject(ac)) throw invalid(`start.algoConfig: expected an object, got ${describe(ac)}`);
-    algoConfig = resolveConfig(algo.schema, ac, `start.algoConfig(${algoName})`);
+    // The task's tuned preset sits between the schema defaults and the user's values.
+    const preset = catalog.presets[algoName]?.[task] ?? {};
+    algoConfig = resolveConfig(algo.schema, { ...preset, ...ac }, `start.algoConfig(${algoName})`);
   } catch (e) {
     if (e instanceof ConfigError) throw invalid(e.message);
     throw e;
   }
   return {
     task, algo: algoName as AlgoName, seed: run.seed, totalSteps: run.totalSteps, checkpointEvery: run.checkpointEvery,
-    backend: run.backend as BackendChoice, algoConfig, ...(custom ? { custom } : {}),
+    backend: run.backend, algoConfig, ...(custom ? { custom } : {}),
   };
 }
 
@@ -107,13 +111,13 @@ function pick(o: Record<string, unknown>, keys: readonly string[]): Record<strin
   return out;
 }
 
-function validateCustom(v: unknown): CustomModel {
+function validateCustom(v: unknown, catalog: Catalog): CustomModel {
   const o = object(v, 'start.custom', ['name', 'content', 'preset']);
   const name = str(o.name, 'start.custom.name', 255);
   const content = str(o.content, 'start.custom.content', MAX_MJCF_BYTES);
   if (!/<mujoco[\s>]/.test(content)) throw invalid('start.custom.content: not an MJCF model (no <mujoco> element)');
   const preset = str(o.preset, 'start.custom.preset', 16);
-  if (!(PRESETS as readonly string[]).includes(preset)) throw invalid(`start.custom.preset: expected one of ${PRESETS.join(' | ')}, got "${preset}"`);
+  if (!(catalog.customPresets as readonly string[]).includes(preset)) throw invalid(`start.custom.preset: expected one of ${catalog.customPresets.join(' | ')}, got "${preset}"`);
   return { name, content, preset: preset as CustomModel['preset'] };
 }
 
