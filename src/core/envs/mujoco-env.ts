@@ -27,7 +27,10 @@ const STATE_TAG = 0x504c4531; // "PLE1"
 const HEADER = 5; // tag, nq, nv, na, nu
 
 export interface MujocoEnvConfig {
-  spec: TaskSpec;
+  /** The spec, or a function of the compiled model (custom models learn their sizes late). */
+  spec: TaskSpec | ((model: MjModel) => TaskSpec);
+  /** Names the model in compile errors when spec is a function. */
+  label?: string;
   xml: string;
   /** Body the camera follows; defaults to body 1 (the first body after the world). */
   trackBody?: string;
@@ -80,16 +83,25 @@ export abstract class MujocoEnv implements Env {
 
   constructor(mj: Mujoco, config: MujocoEnvConfig, extraStateSize = 0) {
     this.mj = mj;
-    this.spec = config.spec;
-    const { model, data } = compileModel(mj, config.xml, config.spec.name);
+    const label = typeof config.spec === 'function' ? (config.label ?? 'model') : config.spec.name;
+    const { model, data } = compileModel(mj, config.xml, label);
     this.model = model;
     this.data = data;
+    try {
+      this.spec = typeof config.spec === 'function' ? config.spec(model) : config.spec;
+    } catch (e) {
+      this.freeNative();
+      throw e;
+    }
     this.v = new MjViews(model, data);
     this.nq = model.nq;
     this.nv = model.nv;
     this.nu = model.nu;
     this.na = model.na;
-    this.dt = model.opt.timestep * config.spec.frameSkip;
+    // model.opt hands out a fresh embind handle; free it rather than leave it to the GC.
+    const opt = model.opt;
+    this.dt = opt.timestep * this.spec.frameSkip;
+    opt.delete();
     this.initQpos = Float64Array.from(this.v.qpos);
     this.initQvel = new Float64Array(this.nv);
     this.extraState = new Float64Array(extraStateSize);

@@ -108,6 +108,7 @@ export class MjViews {
   qaccWarmstart!: Float64Array;
   xpos!: Float64Array;
   xquat!: Float64Array;
+  xmat!: Float64Array;
   geomXpos!: Float64Array;
   geomXmat!: Float64Array;
   siteXpos!: Float64Array;
@@ -130,6 +131,7 @@ export class MjViews {
     this.qaccWarmstart = d.qacc_warmstart;
     this.xpos = d.xpos;
     this.xquat = d.xquat;
+    this.xmat = d.xmat;
     this.geomXpos = d.geom_xpos;
     this.geomXmat = d.geom_xmat;
     this.siteXpos = d.site_xpos;
