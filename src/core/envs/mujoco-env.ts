@@ -25,6 +25,23 @@ const OBJ_SITE = 6;
 /** First entry of getState(): lets setState reject arrays that are not env states at all. */
 const STATE_TAG = 0x504c4531; // "PLE1"
 const HEADER = 5; // tag, nq, nv, na, nu
+/** Where qpos starts in getState() (after the header and time); qvel follows at +nq. */
+export const STATE_QPOS_OFFSET = HEADER + 1;
+
+/** Copies of the physics quantities tests and tools check rewards against. */
+export interface PhysicsSnapshot {
+  time: number;
+  timestep: number;
+  qpos: Float64Array;
+  qvel: Float64Array;
+  ctrl: Float64Array;
+  xpos: Float64Array;
+  xmat: Float64Array;
+  siteXpos: Float64Array;
+  geomXmat: Float64Array;
+  cfrcExt: Float64Array;
+  qfrcConstraint: Float64Array;
+}
 
 export interface MujocoEnvConfig {
   /** The spec, or a function of the compiled model (custom models learn their sizes late). */
@@ -341,6 +358,26 @@ export abstract class MujocoEnv implements Env {
     this.mj.mj_forward(this.model, this.data);
     v.refresh();
     v.qaccWarmstart.set(warm);
+  }
+
+  /** Copies of the current physics quantities (allocates; for tests and tools, not hot loops). */
+  inspect(): PhysicsSnapshot {
+    this.checkAlive();
+    const v = this.v;
+    v.refresh();
+    return {
+      time: this.data.time,
+      timestep: this.dt / this.spec.frameSkip,
+      qpos: Float64Array.from(v.qpos),
+      qvel: Float64Array.from(v.qvel),
+      ctrl: Float64Array.from(v.ctrl),
+      xpos: Float64Array.from(v.xpos),
+      xmat: Float64Array.from(v.xmat),
+      siteXpos: Float64Array.from(v.siteXpos),
+      geomXmat: Float64Array.from(v.geomXmat),
+      cfrcExt: Float64Array.from(v.cfrcExt),
+      qfrcConstraint: Float64Array.from(v.qfrcConstraint),
+    };
   }
 
   /** The current observation (after reset/step/setState), written into the env-owned array. */
