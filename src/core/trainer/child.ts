@@ -2,6 +2,7 @@
 // One process runs one training session (or evaluations); a crash here never takes the host down.
 
 import type { HostToTrainer, TrainerToHost } from '../protocol.js';
+import { evaluateBundle, isBundleDir } from '../export/run-export.js';
 import { evaluateRun } from './evaluate.js';
 import { TrainingSession } from './session.js';
 
@@ -20,7 +21,10 @@ async function handle(msg: HostToTrainer): Promise<void> {
     case 'stop': session.stop(); return;
     case 'set-live-view': session.setLiveView(msg.enabled, msg.fps); return;
     case 'evaluate': {
-      const r = await evaluateRun(msg.runDir, msg.episodes, msg.deterministic, msg.record);
+      // A run directory replays its checkpoint; an exported bundle replays its snapshot.
+      const r = isBundleDir(msg.runDir)
+        ? await evaluateBundle(msg.runDir, msg.episodes, msg.deterministic, msg.record)
+        : await evaluateRun(msg.runDir, msg.episodes, msg.deterministic, msg.record);
       send({ type: 'evaluation', ...r });
       return;
     }

@@ -1,0 +1,125 @@
+// The trainer child process end to end: the protocol, pause/resume/stop, exact resume from a
+// checkpoint, a SIGKILLed trainer resuming with nothing before its checkpoint lost, NaN refusal.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { MetricsRow, RunConfig, TrainerToHost } from '../src/core/protocol.js';
+import { resolveRunConfig } from '../src/core/runs/run-config.js';
+import { newRunDir, readMetrics, readStatus, runFiles } from '../src/core/runs/store.js';
+import { TrainerHost } from '../src/core/trainer/host.js';
+
+const root = mkdtempSync(join(tmpdir(), 'pl-trainer-'));
+// Small PPO updates so each test trains a few updates in seconds.
+const base = (over: Partial<RunConfig> = {}): RunConfig => ({
+  ...resolveRunConfig({ task: 'InvertedPendulum', algo: 'ppo', seed: 7, totalSteps: 1024, backend: 'cpu', checkpointEvery: 1, algoConfig: { numSteps: 128, numEnvs: 2, numMinibatches: 4, updateEpochs: 2 } }),
+  ...over,
+});
+
+/** The learning-relevant part of a metrics row (time-dependent fields dropped). */
+const curve = (rows: MetricsRow[]) => rows.map(({ stepsPerSecond: _s, wallTime: _w, ...rest }) => rest);
+
+async function runToEnd(config: RunConfig, runDir: string, resume: boolean, hook?: (h: TrainerHost, m: TrainerToHost) => void) {
+  const host = TrainerHost.spawn();
+  const seen: TrainerToHost[] = [];
+  host.onMessage((m) => { seen.push(m); hook?.(host, m); });
+  host.send({ type: 'start', config, runDir, resume });
+  const done = await host.waitFor((m): m is Extract<TrainerToHost, { type: 'done' }> => m.type === 'done');
+  host.kill();
+  return { done, seen };
+}
+
+describe('trainer process', () => {
+  it('trains over the protocol: started with backend and render description, metrics per update, checkpoints, done', async () => {
+    const config = base();
+    const dir = await newRunDir(root, config);
+    const { done, seen } = await runToEnd(config, dir, false);
+    expect(done.reason).toBe('finished');
+    const started = seen.find((m) => m.type === 'started');
+    expect(started && started.type === 'started' && started.backend).toBe('cpu');
+    expect(started && started.type === 'started' && started.render.geoms.length).toBeGreaterThan(0);
+    const rows = readMetrics(dir);
+    expect(rows.length).toBe(seen.filter((m) => m.type === 'metrics').length);
+    expect(rows.at(-1)!.steps).toBeGreaterThanOrEqual(1024);
+    expect(seen.some((m) => m.type === 'episode')).toBe(true);
+    expect(readStatus(dir).status).toBe('finished');
+    expect(readStatus(dir).backend).toBe('cpu');
+  });
+
+  it('resuming from a checkpoint continues exactly like an uninterrupted run', async () => {
+    const config = base();
+    const full = await newRunDir(root, config);
+    await runToEnd(config, full, false);
+    const split = await newRunDir(root, config);
+    // Stop after the third update, then resume to the end.
+    await runToEnd(config, split, false, (h, m) => { if (m.type === 'metrics' && m.row.update === 3) h.send({ type: 'stop' }); });
+    expect(readStatus(split).status).toBe('stopped');
+    await runToEnd(config, split, true);
+    expect(curve(readMetrics(split))).toEqual(curve(readMetrics(full)));
+  });
+
+  it('pauses and resumes between updates, and streams live frames when asked', async () => {
+    const config = base({ totalSteps: 2048 });
+    const dir = await newRunDir(root, config);
+    let pausedAt = -1;
+    let metricsWhilePaused = 0;
+    let frames = 0;
+    const { seen } = await runToEnd(config, dir, false, (h, m) => {
+      if (m.type === 'started') h.send({ type: 'set-live-view', enabled: true, fps: 60 });
+      if (m.type === 'frame') { frames++; expect(m.poses).toBeInstanceOf(Float32Array); expect(m.mu.length).toBe(1); }
+      if (m.type === 'metrics' && m.row.update === 2) { h.send({ type: 'pause' }); }
+      if (m.type === 'paused') { pausedAt = Date.now(); setTimeout(() => h.send({ type: 'resume' }), 700); }
+      if (m.type === 'metrics' && pausedAt > 0 && Date.now() - pausedAt < 600) metricsWhilePaused++;
+    });
+    expect(seen.some((m) => m.type === 'paused')).toBe(true);
+    expect(seen.some((m) => m.type === 'resumed')).toBe(true);
+    expect(metricsWhilePaused).toBeLessThanOrEqual(1); // at most the update already under way
+    expect(frames).toBeGreaterThan(0);
+    expect(seen.at(-1)!.type).toBe('done');
+  });
+
+  it('a SIGKILLed trainer leaves its last checkpoint; resuming loses nothing before it', async () => {
+    const config = base({ totalSteps: 2048 });
+    const dir = await newRunDir(root, config);
+    const host = TrainerHost.spawn();
+    let ckptStep = 0;
+    const exited = new Promise<string | null>((r) => host.onExit((_c, sig) => r(sig)));
+    host.onMessage((m) => {
+      if (m.type === 'checkpoint') { ckptStep = m.step; if (m.step >= 512) host.kill('SIGKILL'); }
+    });
+    host.send({ type: 'start', config, runDir: dir, resume: false });
+    expect(await exited).toBe('SIGKILL');
+    const before = readMetrics(dir).filter((r) => r.steps <= ckptStep);
+    expect(before.length).toBeGreaterThan(0);
+    const { done, seen } = await runToEnd(config, dir, true);
+    expect(done.reason).toBe('finished');
+    const started = seen.find((m) => m.type === 'started');
+    expect(started && started.type === 'started' && started.startStep).toBe(ckptStep);
+    expect(curve(readMetrics(dir).slice(0, before.length))).toEqual(curve(before));
+  });
+
+  it('a corrupt checkpoint is refused with a clear error and the process reports it', async () => {
+    const config = base();
+    const dir = await newRunDir(root, config);
+    await runToEnd(config, dir, false);
+    const p = runFiles.checkpoint(dir);
+    const bytes = readFileSync(p);
+    bytes[bytes.length - 10] ^= 0xff;
+    writeFileSync(p, bytes);
+    const { done, seen } = await runToEnd(config, dir, true);
+    expect(done.reason).toBe('failed');
+    const err = seen.find((m) => m.type === 'error');
+    expect(err && err.type === 'error' && err.message).toMatch(/checksum mismatch/);
+  });
+
+  it('diverging training (NaN) stops with a clear error and keeps the last good checkpoint', async () => {
+    // A learning rate this large sends the parameters to Infinity within a few updates.
+    const config = base({ algoConfig: { ...base().algoConfig, learningRate: 1e30, maxGradNorm: 1e30, annealLr: false } as Record<string, unknown> });
+    const dir = await newRunDir(root, config);
+    const { done, seen } = await runToEnd(config, dir, false);
+    expect(done.reason).toBe('failed');
+    const err = seen.find((m) => m.type === 'error');
+    expect(err && err.type === 'error' && err.message).toMatch(/NaN|Infinity|diverged|non-finite/i);
+    expect(readStatus(dir).status).toBe('failed');
+  });
+});
