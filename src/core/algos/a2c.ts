@@ -1,0 +1,145 @@
+// A2C: synchronous advantage actor-critic (Mnih et al. 2016, SB3's defaults). N envs each take
+// numSteps steps; one gradient step on the whole rollout:
+//
+//   A_t  = G_t − V(s_t),  G_t = Σ_{i<k} γ^i r_{t+i} + γ^k V(s_{t+k})   (n-step; or GAE(λ))
+//   loss = −E[A_t log π_θ(a_t|s_t)] − c_ent·H[π_θ] + c_V·E[(G_t − V_θ(s_t))²]
+import * as tf from '@tensorflow/tfjs';
+import { bool, choice, int, num, type ConfigOf, resolveConfig } from '../config/schema.js';
+import { explainedVariance, gae, nStepReturns, normalizeInPlace } from '../rl/advantages.js';
+import { categoricalEntropyTf, categoricalLogProbTf, gaussianEntropyTf, gaussianLogProbTf } from '../rl/distributions.js';
+import { clipByGlobalNorm, Optimizer, scheduledLr, type LrSchedule } from '../rl/optim.js';
+import { assertFiniteNumbers, PolicyCore, RolloutBuffer } from '../rl/policy-core.js';
+import { coreOptions, gammaField, NETWORK_FIELDS, NORM_FIELDS, numEnvsField, OPTIM_FIELDS } from './common.js';
+import type { AlgoContext, AlgoModule, AlgoState, Algorithm, UpdateStats } from './types.js';
+
+export const A2C_SCHEMA = {
+  numEnvs: numEnvsField(8),
+  numSteps: int(5, 'steps per env per update (the n of n-step returns)', 1),
+  gamma: gammaField,
+  advantage: choice('nstep', ['nstep', 'gae'] as const, 'A_t from n-step returns, or GAE(λ)'),
+  gaeLambda: num(0.95, 'GAE λ (advantage = gae)', { min: 0, max: 1 }),
+  normAdv: bool(false, 'standardize advantages over the rollout'),
+  entCoef: num(0, 'entropy bonus coefficient', { min: 0 }),
+  vfCoef: num(0.5, 'value-loss coefficient', { min: 0 }),
+  shared: bool(false, 'one trunk for actor and critic (A3C-style parameter sharing)'),
+  ...NETWORK_FIELDS,
+  ...NORM_FIELDS,
+  ...OPTIM_FIELDS,
+  optimizer: choice('rmsprop', ['adam', 'rmsprop'] as const, 'optimizer (SB3: RMSProp, α 0.99)'),
+  lr: num(7e-4, 'learning rate', { min: 0 }),
+  lrSchedule: choice('constant', ['constant', 'linear'] as const, 'learning-rate schedule'),
+} as const;
+export type A2cConfig = ConfigOf<typeof A2C_SCHEMA>;
+
+class A2c implements Algorithm {
+  readonly name = 'a2c' as const;
+  private readonly core: PolicyCore;
+  private readonly opt: Optimizer;
+  private readonly buf: RolloutBuffer;
+  private readonly adv: Float32Array;
+  private readonly ret: Float32Array;
+  private readonly numUpdates: number;
+  private updates = 0;
+
+  constructor(ctx: AlgoContext, private readonly c: A2cConfig) {
+    this.core = new PolicyCore(ctx, coreOptions(c, 'v', c.shared));
+    this.opt = new Optimizer(this.core.net.variables, { kind: c.optimizer, eps: c.optimEps, alpha: 0.99 });
+    this.buf = new RolloutBuffer(c.numSteps, this.core.N, this.core.obsDim, this.core.actWidth);
+    this.adv = new Float32Array(c.numSteps * this.core.N);
+    this.ret = new Float32Array(c.numSteps * this.core.N);
+    this.numUpdates = Math.max(1, Math.floor(ctx.totalSteps / (c.numSteps * this.core.N)));
+  }
+
+  get steps(): number {
+    return this.core.pool.steps;
+  }
+
+  async update(): Promise<UpdateStats> {
+    const { core, c, buf } = this;
+    const { net, obsDim, actWidth } = core;
+    core.collect(buf);
+    core.computeValues(buf);
+    if (c.advantage === 'gae') gae(buf, buf.valueInfo, c.gamma, c.gaeLambda, this.adv, this.ret);
+    else {
+      nStepReturns(buf, buf.valueInfo, c.gamma, this.ret);
+      for (let i = 0; i < this.adv.length; i++) this.adv[i] = this.ret[i] - buf.values[i];
+    }
+    if (c.normAdv) normalizeInPlace(this.adv);
+    const B = buf.T * buf.N;
+    const lr = scheduledLr(c.lr, c.lrSchedule as LrSchedule, this.updates / this.numUpdates);
+    const vars = net.variables;
+    let stats: tf.Tensor1D | undefined;
+    const { grads, value } = tf.tidy(() => {
+      const obs = tf.tensor2d(buf.obs, [B, obsDim]);
+      const act = tf.tensor2d(buf.actions, [B, actWidth]);
+      const adv = tf.tensor1d(this.adv), ret = tf.tensor1d(this.ret);
+      return tf.variableGrads(() => {
+        const { out, logStd, value: v } = net.forward(obs);
+        let logp: tf.Tensor1D, ent: tf.Scalar;
+        if (net.cfg.discrete) {
+          logp = categoricalLogProbTf(out, tf.reshape(act, [-1]) as tf.Tensor1D);
+          ent = tf.mean(categoricalEntropyTf(out));
+        } else {
+          logp = gaussianLogProbTf(act, out, logStd as tf.Tensor);
+          ent = tf.mean(gaussianEntropyTf(logStd as tf.Tensor));
+        }
+        // The policy gradient with Φ_t = A_t (advantages are constants here).
+        const pgLoss = tf.neg(tf.mean(tf.mul(adv, logp)));
+        const vLoss = tf.mean(tf.square(tf.sub(ret, v as tf.Tensor1D)));
+        stats = tf.keep(tf.stack([pgLoss, vLoss, ent]) as tf.Tensor1D);
+        return tf.add(tf.sub(pgLoss, tf.mul(c.entCoef, ent)), tf.mul(c.vfCoef, vLoss)) as tf.Scalar;
+      }, vars);
+    });
+    const clipped = clipByGlobalNorm(vars.map((v) => grads[v.name]), c.maxGradNorm);
+    this.opt.apply(clipped.grads, lr);
+    const s = (stats as unknown as tf.Tensor1D).dataSync(), gn = clipped.norm.dataSync()[0];
+    tf.dispose([value, stats as unknown as tf.Tensor, clipped.norm, ...clipped.grads, ...Object.values(grads)]);
+    this.updates++;
+    const out: UpdateStats = {
+      policyLoss: s[0], valueLoss: s[1], entropy: s[2], approxKl: NaN, clipFraction: NaN,
+      explainedVariance: explainedVariance(buf.values, this.ret), gradNorm: gn,
+    };
+    assertFiniteNumbers('a2c update', { policyLoss: out.policyLoss, valueLoss: out.valueLoss, gradNorm: gn });
+    net.assertFinite('a2c update');
+    core.syncActor();
+    return out;
+  }
+
+  act(obs: Float32Array, deterministic: boolean): Float32Array {
+    return this.core.act(obs, deterministic);
+  }
+  policyAt(obs: Float32Array) {
+    return this.core.policyAt(obs);
+  }
+  snapshot() {
+    return this.core.snapshot();
+  }
+  async saveState(): Promise<AlgoState> {
+    const tensors: Record<string, AlgoState['tensors'][string]> = {}, json: Record<string, unknown> = {};
+    this.core.saveInto(tensors, json);
+    const o = this.opt.getState();
+    tensors['opt'] = o.slots;
+    json['optStep'] = o.step;
+    json['updates'] = this.updates;
+    return { tensors, json };
+  }
+  async loadState(state: AlgoState): Promise<void> {
+    this.core.loadFrom(state);
+    this.opt.setState({ slots: state.tensors['opt'] as Float32Array, step: Number(state.json['optStep']) });
+    this.updates = Number(state.json['updates']);
+  }
+  async dispose(): Promise<void> {
+    this.opt.dispose();
+    this.core.dispose();
+  }
+}
+
+export const a2c: AlgoModule = {
+  name: 'a2c',
+  title: 'Advantage Actor-Critic (synchronous)',
+  summary: 'N envs, n-step returns or GAE, entropy bonus, RMSProp (SB3 defaults)',
+  schema: A2C_SCHEMA,
+  async create(ctx) {
+    return new A2c(ctx, resolveConfig(A2C_SCHEMA, ctx.config as Record<string, unknown>, 'a2c'));
+  },
+};
