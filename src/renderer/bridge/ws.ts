@@ -1,0 +1,71 @@
+// LabApi over the serve-mode WebSocket: binary messages (JSON header + raw typed arrays), so
+// live poses arrive as Float32Array views without parsing.
+import type { ApiErrorShape, LabApi, LabEvent, LabMethod } from '../../backend/api.js';
+import { decodeMessage, encodeMessage, type ServerMessage } from '../../backend/wire.js';
+
+export class LabRequestError extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message);
+    this.name = 'LabRequestError';
+  }
+}
+
+export function wsBridge(url: string, onConnectionLost: (why: string) => void): LabApi {
+  const ws = new WebSocket(url);
+  ws.binaryType = 'arraybuffer';
+  const opened = new Promise<void>((resolve, reject) => {
+    ws.addEventListener('open', () => resolve(), { once: true });
+    ws.addEventListener('error', () => reject(new LabRequestError('failed', 'cannot reach the Policy Lab server (is `policy-lab serve` still running?)')), { once: true });
+  });
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  const listeners = new Set<(e: LabEvent) => void>();
+  let nextId = 1;
+
+  ws.addEventListener('message', (ev: MessageEvent<ArrayBuffer>) => {
+    const m = decodeMessage(ev.data) as ServerMessage;
+    if (m.t === 'event') {
+      for (const cb of listeners) cb(m.event);
+      return;
+    }
+    const p = pending.get(m.id);
+    if (!p) return;
+    pending.delete(m.id);
+    if (m.ok) p.resolve(m.result);
+    else p.reject(toError(m.error));
+  });
+  ws.addEventListener('close', () => {
+    for (const p of pending.values()) p.reject(new LabRequestError('failed', 'the connection to the server closed'));
+    pending.clear();
+    onConnectionLost('the connection to the Policy Lab server closed; restart `policy-lab serve` and reload');
+  });
+
+  async function call<T>(method: LabMethod, payload?: unknown): Promise<T> {
+    await opened;
+    const id = nextId++;
+    return new Promise<T>((resolve, reject) => {
+      pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      ws.send(encodeMessage({ t: 'req', id, method, payload: payload ?? null }));
+    });
+  }
+
+  return {
+    start: (req) => call('start', req),
+    pause: () => call('pause'),
+    resume: (req) => call('resume', req),
+    stop: () => call('stop'),
+    listRuns: () => call('listRuns'),
+    openRun: (req) => call('openRun', req),
+    evaluate: (req) => call('evaluate', req),
+    exportRun: (req) => call('exportRun', req),
+    setLiveView: (req) => call('setLiveView', req),
+    getCatalog: () => call('getCatalog'),
+    onEvent: (cb) => {
+      listeners.add(cb);
+      return () => void listeners.delete(cb);
+    },
+  };
+}
+
+function toError(e: ApiErrorShape): LabRequestError {
+  return new LabRequestError(e.code, e.message);
+}

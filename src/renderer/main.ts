@@ -1,0 +1,395 @@
+// The lab page: wires the controls, the 3D view, the curves and the policy view to a LabApi.
+import 'uplot/dist/uPlot.min.css';
+import './styles.css';
+import type { Catalog, EvaluationResult, LabApi, LabEvent, LabState, RunInfo, StartRequest } from '../backend/api.js';
+import { POSE_STRIDE } from '../core/envs/types.js';
+import { connectLab } from './bridge/index.js';
+import { Curves } from './charts/curves.js';
+import { PolicyView } from './ui/policy-view.js';
+import { renderRunsList } from './ui/runs-list.js';
+import { buildSchemaForm, type SchemaForm } from './ui/schema-form.js';
+import { SceneView } from './view/scene.js';
+
+const $ = <T extends HTMLElement>(id: string): T => {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`missing #${id}`);
+  return el as T;
+};
+
+/** Numbers for benchmarks and tests (read by the e2e test via window.__labStats). */
+const labStats = {
+  bridge: 'ipc' as 'ipc' | 'ws',
+  state: 'idle' as LabState,
+  poseFps: 0,
+  renderFps: 0,
+  framesReceived: 0,
+  metricsPoints: 0,
+  /** ms from pressing Train to the first metrics point on the return chart. */
+  timeToFirstPointMs: null as number | null,
+  lastError: null as string | null,
+  evalFrames: 0,
+};
+declare global {
+  interface Window { __labStats: typeof labStats; __labView: { sample(): { nonBackground: number; checksum: number }; trackedPosition(): [number, number, number] | null } }
+}
+window.__labStats = labStats;
+
+function toast(message: string, kind: 'error' | 'info' = 'error'): void {
+  if (kind === 'error') labStats.lastError = message;
+  const t = document.createElement('div');
+  t.className = `toast ${kind}`;
+  t.textContent = message;
+  const x = document.createElement('button');
+  x.textContent = '×';
+  x.title = 'Dismiss';
+  x.addEventListener('click', () => t.remove());
+  t.appendChild(x);
+  $('toasts').appendChild(t);
+  if (kind === 'info') setTimeout(() => t.remove(), 6000);
+  while ($('toasts').childElementCount > 4) $('toasts').firstElementChild?.remove();
+}
+
+/** Errors in plain words: the API's message, without transport noise. */
+function explain(e: unknown): string {
+  const m = e instanceof Error ? e.message : String(e);
+  return m.replace(/^Error invoking remote method '[^']+': (Error: )?/, '');
+}
+
+async function main(): Promise<void> {
+  const api: LabApi = connectLab((why) => toast(why));
+  labStats.bridge = window.policyLab ? 'ipc' : 'ws';
+  const scene = new SceneView($('scene'));
+  window.__labView = { sample: () => scene.sample(), trackedPosition: () => scene.trackedPosition() };
+  const curves = new Curves($('charts'));
+  curves.setPrimary('-', 'no run', []);
+  const policy = new PolicyView($<HTMLCanvasElement>('policy'));
+
+  let catalog: Catalog;
+  try {
+    catalog = await api.getCatalog();
+  } catch (e) {
+    toast(`Cannot load the task and algorithm catalog: ${explain(e)}`);
+    return;
+  }
+
+  // ---- Run setup form -------------------------------------------------------------------
+  const taskSel = $<HTMLSelectElement>('task');
+  for (const t of catalog.tasks) taskSel.add(new Option(`${t.name}`, t.name));
+  taskSel.add(new Option('Custom MJCF model…', 'custom'));
+  const pendulum = catalog.tasks.find((t) => t.name === 'InvertedPendulum');
+  if (pendulum) taskSel.value = pendulum.name;
+  const algoSel = $<HTMLSelectElement>('algo');
+  for (const a of catalog.algos) algoSel.add(new Option(a.title, a.name));
+  if (catalog.algos.some((a) => a.name === 'ppo')) algoSel.value = 'ppo';
+  const presetSel = $<HTMLSelectElement>('custom-preset');
+  for (const p of catalog.customPresets) presetSel.add(new Option(p, p));
+  const fmtSel = $<HTMLSelectElement>('export-format');
+  for (const f of catalog.exportFormats) fmtSel.add(new Option(f, f));
+
+  let customModel: { name: string; content: string } | null = null;
+  $<HTMLInputElement>('mjcf-file').addEventListener('change', async (ev) => {
+    const f = (ev.target as HTMLInputElement).files?.[0];
+    customModel = null;
+    if (!f) return refreshProblem();
+    if (f.size > 4 * 1024 * 1024) { toast(`${f.name} is larger than 4 MB; MJCF models are usually far smaller.`); return refreshProblem(); }
+    customModel = { name: f.name, content: await f.text() };
+    refreshProblem();
+  });
+
+  const runForm = buildSchemaForm(catalog.run, {}, () => refreshProblem());
+  $('run-fields').replaceChildren(runForm.element);
+  let hyperForm: SchemaForm | null = null;
+
+  const rebuildHyper = (): void => {
+    const algo = catalog.algos.find((a) => a.name === algoSel.value);
+    if (!algo) return;
+    $('algo-summary').textContent = algo.summary;
+    const preset = catalog.presets[algo.name]?.[taskSel.value] ?? {};
+    const phi = algo.schema.phi;
+    const phiSel = $<HTMLSelectElement>('phi');
+    $('phi-row').hidden = !(phi && phi.kind === 'choice');
+    if (phi && phi.kind === 'choice') {
+      phiSel.replaceChildren(...phi.choices.map((c) => new Option(c, c)));
+      phiSel.value = String(preset.phi ?? phi.default);
+      $('phi-row').title = phi.doc;
+    }
+    hyperForm = buildSchemaForm(algo.schema, preset, () => refreshProblem(), ['phi']);
+    $('hyper').replaceChildren(hyperForm.element);
+    $('custom-row').hidden = taskSel.value !== 'custom';
+    refreshProblem();
+  };
+  algoSel.addEventListener('change', rebuildHyper);
+  taskSel.addEventListener('change', rebuildHyper);
+
+  const formProblem = (): string | null => {
+    if (taskSel.value === 'custom' && !customModel) return 'Choose an MJCF file for the custom task.';
+    return runForm.problem() ?? hyperForm?.problem() ?? null;
+  };
+  function refreshProblem(): void {
+    $('form-problem').textContent = formProblem() ?? '';
+    updateButtons();
+  }
+
+  // ---- State -------------------------------------------------------------------------------
+  let state: LabState = 'idle';
+  let activeRun: string | null = null; // run the trainer works on
+  let selectedRun: string | null = null; // run shown in curves / used by Evaluate and Export
+  let runs: RunInfo[] = [];
+  let trainPressedAt = 0;
+  let liveView = true;
+  let playing: EvaluationResult | null = null;
+
+  const setState = (s: LabState, runDir: string | null): void => {
+    state = s;
+    labStats.state = s;
+    const pill = $('status');
+    pill.dataset.state = s;
+    pill.textContent = s;
+    if (runDir) activeRun = runDir;
+    updateButtons();
+  };
+
+  function updateButtons(): void {
+    const busy = state === 'starting' || state === 'running' || state === 'paused' || state === 'stopping';
+    $<HTMLButtonElement>('train').disabled = busy || formProblem() !== null;
+    $<HTMLButtonElement>('pause').disabled = state !== 'running';
+    $<HTMLButtonElement>('resume').disabled = !(state === 'paused' || (!busy && (selectedRun ?? activeRun) !== null && state !== 'finished'));
+    $<HTMLButtonElement>('stop').disabled = !(state === 'running' || state === 'paused' || state === 'starting');
+    $<HTMLButtonElement>('evaluate').disabled = selectedRun === null;
+    $<HTMLButtonElement>('export').disabled = selectedRun === null;
+  }
+
+  const label = (dir: string): string => dir.split(/[\\/]/).pop() ?? dir;
+  const showRunLabel = (): void => {
+    $('run-label').textContent = selectedRun ? label(selectedRun) : '';
+  };
+
+  async function refreshRuns(): Promise<void> {
+    try {
+      runs = await api.listRuns();
+    } catch (e) {
+      toast(`Cannot list runs: ${explain(e)}`);
+      return;
+    }
+    renderRunsList($('runs'), runs, selectedRun, curves.overlays(), {
+      open: (r) => void openRun(r.dir),
+      resume: (r) => void resumeRun(r.dir),
+      overlay: (r, on) => void overlayRun(r, on),
+    });
+  }
+
+  async function openRun(dir: string): Promise<void> {
+    try {
+      const r = await api.openRun({ runDir: dir });
+      selectedRun = dir;
+      curves.setPrimary(dir, label(dir), r.metrics);
+      labStats.metricsPoints = r.metrics.length;
+      showRunLabel();
+      updateButtons();
+      void refreshRuns();
+    } catch (e) {
+      toast(`Cannot open the run: ${explain(e)}`);
+    }
+  }
+
+  async function overlayRun(r: RunInfo, on: boolean): Promise<void> {
+    try {
+      curves.setOverlay(r.dir, label(r.dir), on ? (await api.openRun({ runDir: r.dir })).metrics : null);
+    } catch (e) {
+      toast(`Cannot overlay the run: ${explain(e)}`);
+    }
+  }
+
+  async function resumeRun(dir: string): Promise<void> {
+    try {
+      if (selectedRun !== dir) await openRun(dir);
+      await api.resume({ runDir: dir });
+    } catch (e) {
+      toast(`Cannot resume: ${explain(e)}`);
+    }
+  }
+
+  // ---- Buttons -----------------------------------------------------------------------------
+  $('train').addEventListener('click', async () => {
+    const run = runForm.values();
+    const hyper = hyperForm?.values();
+    if (!run || !hyper) return refreshProblem();
+    const algo = algoSel.value;
+    if (!$('phi-row').hidden) hyper.phi = $<HTMLSelectElement>('phi').value;
+    const req: StartRequest = {
+      task: taskSel.value, algo: algo as StartRequest['algo'], seed: run.seed as number, totalSteps: run.totalSteps as number,
+      checkpointEvery: run.checkpointEvery as number, backend: run.backend as StartRequest['backend'], algoConfig: hyper,
+      ...(taskSel.value === 'custom' && customModel ? { custom: { ...customModel, preset: presetSel.value as 'forward' } } : {}),
+    };
+    trainPressedAt = performance.now();
+    labStats.timeToFirstPointMs = null;
+    try {
+      const r = await api.start(req);
+      selectedRun = r.runDir;
+      activeRun = r.runDir;
+      curves.setPrimary(r.runDir, r.id, []);
+      labStats.metricsPoints = 0;
+      showRunLabel();
+      void refreshRuns();
+    } catch (e) {
+      toast(`Cannot start training: ${explain(e)}`);
+    }
+  });
+  $('pause').addEventListener('click', () => api.pause().catch((e: unknown) => toast(explain(e))));
+  $('resume').addEventListener('click', () => {
+    if (state === 'paused') api.resume().catch((e: unknown) => toast(explain(e)));
+    else if (selectedRun ?? activeRun) void resumeRun((selectedRun ?? activeRun) as string);
+  });
+  $('stop').addEventListener('click', () => api.stop().catch((e: unknown) => toast(explain(e))));
+  $('refresh-runs').addEventListener('click', () => void refreshRuns());
+
+  const applyLiveView = (): void => {
+    liveView = $<HTMLInputElement>('live').checked;
+    api.setLiveView({ enabled: liveView, fps: Number($<HTMLSelectElement>('live-fps').value) }).catch((e: unknown) => toast(explain(e)));
+  };
+  $('live').addEventListener('change', applyLiveView);
+  $('live-fps').addEventListener('change', applyLiveView);
+
+  // ---- Evaluation playback -----------------------------------------------------------------
+  const scrub = $<HTMLInputElement>('scrub');
+  const playBtn = $<HTMLButtonElement>('play');
+  let playIndex = 0;
+  let playOn = false;
+  let lastTick = 0;
+  const PLAYBACK_BASE_FPS = 30;
+  const showFrame = (i: number): void => {
+    if (!playing) return;
+    playIndex = Math.max(0, Math.min(playing.frameCount - 1, Math.floor(i)));
+    scene.setPoses(playing.frames, playIndex * playing.render.geoms.length * POSE_STRIDE);
+    scrub.value = String(playIndex);
+    $('frame-label').textContent = `${playIndex + 1} / ${playing.frameCount}`;
+  };
+  const tick = (t: number): void => {
+    if (!playOn || !playing) return;
+    const dt = lastTick ? (t - lastTick) / 1000 : 0;
+    lastTick = t;
+    const next = playIndex + dt * PLAYBACK_BASE_FPS * Number($<HTMLSelectElement>('speed').value);
+    if (next >= playing.frameCount - 1) {
+      showFrame(playing.frameCount - 1);
+      playOn = false;
+      playBtn.textContent = '▶';
+      return;
+    }
+    // Keep the fractional index so slow speeds advance smoothly.
+    const frac = next;
+    showFrame(frac);
+    playIndex = frac;
+    requestAnimationFrame(tick);
+  };
+  const setPlaying = (on: boolean): void => {
+    playOn = on && playing !== null;
+    playBtn.textContent = playOn ? '❚❚' : '▶';
+    if (playOn) {
+      if (playing && playIndex >= playing.frameCount - 1) playIndex = 0;
+      lastTick = 0;
+      requestAnimationFrame(tick);
+    }
+  };
+  playBtn.addEventListener('click', () => setPlaying(!playOn));
+  scrub.addEventListener('input', () => { setPlaying(false); showFrame(Number(scrub.value)); });
+
+  $('evaluate').addEventListener('click', async () => {
+    if (!selectedRun) return;
+    const episodes = Number($<HTMLInputElement>('eval-episodes').value);
+    const btn = $<HTMLButtonElement>('evaluate');
+    btn.disabled = true;
+    $('eval-result').textContent = 'evaluating…';
+    try {
+      const r = await api.evaluate({ runDir: selectedRun, episodes, deterministic: $<HTMLSelectElement>('eval-mode').value === 'det' });
+      const rets = Array.from(r.returns);
+      const mean = rets.reduce((a, b) => a + b, 0) / Math.max(1, rets.length);
+      $('eval-result').textContent = `return ${mean.toFixed(1)} (episodes: ${rets.map((x) => x.toFixed(1)).join(', ')})`;
+      playing = r;
+      labStats.evalFrames = r.frameCount;
+      scene.setModel(r.render);
+      $('scene-empty').hidden = true;
+      scrub.max = String(Math.max(0, r.frameCount - 1));
+      scrub.disabled = playBtn.disabled = r.frameCount === 0;
+      showFrame(0);
+      setPlaying(r.frameCount > 0);
+    } catch (e) {
+      $('eval-result').textContent = '';
+      toast(`Evaluation failed: ${explain(e)}`);
+    } finally {
+      updateButtons();
+    }
+  });
+
+  $('export').addEventListener('click', async () => {
+    if (!selectedRun) return;
+    $('export-result').textContent = 'exporting…';
+    try {
+      const r = await api.exportRun({ runDir: selectedRun, format: fmtSel.value as 'onnx' });
+      $('export-result').textContent = `${r.dir}: ${r.files.join(', ')}`;
+      toast(`Exported to ${r.dir}`, 'info');
+    } catch (e) {
+      $('export-result').textContent = '';
+      toast(`Export failed: ${explain(e)}`);
+    }
+  });
+
+  // ---- Events from the backend -------------------------------------------------------------
+  api.onEvent((e: LabEvent) => {
+    switch (e.type) {
+      case 'status':
+        setState(e.state, e.runDir);
+        if (e.state !== 'running' && e.state !== 'paused' && e.state !== 'starting') void refreshRuns();
+        break;
+      case 'started':
+        scene.setModel(e.render);
+        $('scene-empty').hidden = true;
+        playing = null;
+        setPlaying(false);
+        if (selectedRun !== e.runDir) {
+          selectedRun = e.runDir;
+          showRunLabel();
+        }
+        $('view-label').textContent = `${e.spec.name} · ${e.backend}`;
+        if (e.startStep > 0) toast(`Resumed ${label(e.runDir)} at step ${e.startStep}`, 'info');
+        break;
+      case 'metrics':
+        if (e.runDir !== selectedRun) break;
+        curves.append(e.runDir, e.row);
+        labStats.metricsPoints = curves.primaryPoints;
+        if (labStats.timeToFirstPointMs === null && trainPressedAt > 0) labStats.timeToFirstPointMs = performance.now() - trainPressedAt;
+        break;
+      case 'frame':
+        labStats.framesReceived++;
+        if (!liveView || playOn) break;
+        scene.setPoses(e.poses);
+        policy.update(e.mu, e.std);
+        $('frame-label').textContent = `step ${e.step}`;
+        break;
+      case 'error':
+        toast(`Trainer: ${e.message}`);
+        break;
+      case 'trainer-exit':
+        if (e.crashed) toast(e.message);
+        void refreshRuns();
+        break;
+      case 'episode':
+      case 'checkpoint':
+        break;
+    }
+  });
+
+  setInterval(() => {
+    labStats.poseFps = scene.stats.poseFps;
+    labStats.renderFps = scene.stats.renderFps;
+    $('stats').textContent = `view ${scene.stats.poseFps.toFixed(0)} fps · ${labStats.metricsPoints} pts` +
+      (labStats.timeToFirstPointMs !== null ? ` · first point ${(labStats.timeToFirstPointMs / 1000).toFixed(1)} s` : '');
+  }, 500);
+
+  rebuildHyper();
+  applyLiveView();
+  await refreshRuns();
+  updateButtons();
+  document.body.dataset.ready = 'true';
+}
+
+main().catch((e: unknown) => toast(`The lab failed to start: ${explain(e)}`));

@@ -1,0 +1,222 @@
+// The 3D view: a scene built once per RenderDescription; per frame only poses are copied into
+// the existing meshes. Renders on demand (new poses, camera moves, resize), follows trackBody.
+import {
+  AmbientLight, Color, DirectionalLight, Fog, GridHelper, HemisphereLight, Mesh, PCFSoftShadowMap, PerspectiveCamera, Scene,
+  SRGBColorSpace, Vector3, WebGLRenderer, type Object3D,
+} from 'three';
+import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
+import { POSE_STRIDE, type RenderDescription } from '../../core/envs/types.js';
+import { meshFor } from './geoms.js';
+import { applyPoses, createMujocoRoot } from './mujoco-frame.js';
+
+export interface ViewStats {
+  /** Pose updates drawn per second (the live or playback rate actually shown). */
+  poseFps: number;
+  /** Frames rendered per second. */
+  renderFps: number;
+  poseFrames: number;
+}
+
+export class SceneView {
+  readonly canvas: HTMLCanvasElement;
+  readonly stats: ViewStats = { poseFps: 0, renderFps: 0, poseFrames: 0 };
+  private readonly renderer: WebGLRenderer;
+  private readonly scene = new Scene();
+  private readonly camera = new PerspectiveCamera(45, 1, 0.02, 200);
+  private readonly controls: OrbitControls;
+  private readonly world = createMujocoRoot();
+  private readonly sun = new DirectionalLight(0xffffff, 2.2);
+  private readonly grid = new GridHelper(40, 80, 0x5a6678, 0x3a4250);
+  private objects: (Object3D | null)[] = [];
+  private tracked: Object3D | null = null;
+  private readonly followPos = new Vector3();
+  private readonly lastFollow = new Vector3();
+  private readonly delta = new Vector3();
+  private hasPlane = false;
+  private needsAim = true;
+  private placedFloor = false;
+  private dirty = true;
+  private model: RenderDescription | null = null;
+  private counters = { poses: 0, renders: 0, since: performance.now() };
+  private raf = 0;
+
+  constructor(private readonly host: HTMLElement) {
+    this.renderer = new WebGLRenderer({ antialias: true, preserveDrawingBuffer: true, powerPreference: 'high-performance' });
+    this.renderer.outputColorSpace = SRGBColorSpace;
+    this.renderer.shadowMap.enabled = true;
+    this.renderer.shadowMap.type = PCFSoftShadowMap;
+    this.renderer.setPixelRatio(Math.min(window.devicePixelRatio, 2));
+    this.canvas = this.renderer.domElement;
+    this.canvas.className = 'scene-canvas';
+    host.appendChild(this.canvas);
+
+    this.scene.background = new Color(0x1a1f27);
+    this.scene.fog = new Fog(0x1a1f27, 12, 40);
+    this.scene.add(new HemisphereLight(0xdfe8ff, 0x30343c, 1.1));
+    this.scene.add(new AmbientLight(0xffffff, 0.25));
+    this.sun.position.set(4, 8, 3);
+    this.sun.castShadow = true;
+    this.sun.shadow.mapSize.set(2048, 2048);
+    const sc = this.sun.shadow.camera;
+    sc.left = sc.bottom = -4; sc.right = sc.top = 4; sc.near = 0.5; sc.far = 30;
+    this.sun.shadow.bias = -0.0005;
+    this.scene.add(this.sun, this.sun.target, this.world);
+    this.grid.visible = false;
+    this.scene.add(this.grid);
+
+    this.camera.position.set(2.2, 1.4, 3.0);
+    this.controls = new OrbitControls(this.camera, this.canvas);
+    this.controls.enableDamping = true;
+    this.controls.target.set(0, 0.5, 0);
+    this.controls.addEventListener('change', () => (this.dirty = true));
+
+    new ResizeObserver(() => this.resize()).observe(host);
+    this.resize();
+    this.loop = this.loop.bind(this);
+    this.raf = requestAnimationFrame(this.loop);
+  }
+
+  get ngeom(): number {
+    return this.model?.geoms.length ?? 0;
+  }
+
+  /** Builds the scene for a task; a no-op when the same description is shown already. */
+  setModel(desc: RenderDescription): void {
+    if (this.model && sameModel(this.model, desc)) return;
+    this.clearModel();
+    this.model = desc;
+    this.objects = desc.geoms.map((g) => {
+      const m = meshFor(g);
+      if (m) this.world.add(m);
+      return m;
+    });
+    this.hasPlane = desc.geoms.some((g) => g.type === 'plane');
+    this.grid.visible = !this.hasPlane;
+    this.placedFloor = this.hasPlane;
+    this.needsAim = true;
+    const ti = desc.geoms.findIndex((g) => g.body === desc.trackBody && g.type !== 'plane');
+    this.tracked = this.objects[ti >= 0 ? ti : desc.geoms.findIndex((g) => g.type !== 'plane')] ?? null;
+    this.dirty = true;
+  }
+
+  /** Copies one frame of poses (ngeom × POSE_STRIDE starting at offset) into the meshes. */
+  setPoses(poses: Float32Array, offset = 0): void {
+    if (!this.model || poses.length - offset < this.ngeom * POSE_STRIDE) return;
+    applyPoses(this.objects, poses, offset);
+    if (!this.placedFloor) this.placeGrid();
+    this.follow();
+    this.counters.poses++;
+    this.stats.poseFrames++;
+    this.dirty = true;
+  }
+
+  /** Mean colour statistics of the drawn image (tests and the blank-canvas check). */
+  sample(): { nonBackground: number; checksum: number } {
+    const w = 64, h = 48;
+    const c = document.createElement('canvas');
+    c.width = w; c.height = h;
+    const ctx = c.getContext('2d');
+    if (!ctx) return { nonBackground: 0, checksum: 0 };
+    ctx.drawImage(this.canvas, 0, 0, w, h);
+    const d = ctx.getImageData(0, 0, w, h).data;
+    const bg = [d[0], d[1], d[2]];
+    let diff = 0, sum = 0;
+    for (let i = 0; i < d.length; i += 4) {
+      if (Math.abs(d[i] - bg[0]) + Math.abs(d[i + 1] - bg[1]) + Math.abs(d[i + 2] - bg[2]) > 24) diff++;
+      sum = (sum * 31 + d[i] + 3 * d[i + 1] + 7 * d[i + 2]) % 1_000_000_007;
+    }
+    return { nonBackground: diff / (w * h), checksum: sum };
+  }
+
+  /** World (three) position of the tracked body, for tests: proves bodies move between frames. */
+  trackedPosition(): [number, number, number] | null {
+    if (!this.tracked) return null;
+    this.world.updateMatrixWorld();
+    const p = this.tracked.getWorldPosition(new Vector3());
+    return [p.x, p.y, p.z];
+  }
+
+  private clearModel(): void {
+    for (const o of this.objects) {
+      if (o instanceof Mesh) {
+        o.geometry.dispose();
+        const mat = o.material as { map?: { dispose(): void } | null; dispose(): void };
+        mat.map?.dispose();
+        mat.dispose();
+        this.world.remove(o);
+      }
+    }
+    this.objects = [];
+    this.tracked = null;
+  }
+
+  /** Without a floor plane, a grid goes just under the lowest geom of the first frame. */
+  private placeGrid(): void {
+    this.world.updateMatrixWorld();
+    let minY = Infinity;
+    const p = this.delta;
+    for (const o of this.objects) if (o) minY = Math.min(minY, o.getWorldPosition(p).y);
+    this.grid.position.y = Number.isFinite(minY) ? minY - 0.15 : 0;
+    this.placedFloor = true;
+  }
+
+  private follow(): void {
+    if (!this.tracked) return;
+    this.world.updateMatrixWorld();
+    this.tracked.getWorldPosition(this.followPos);
+    if (this.needsAim) {
+      this.needsAim = false;
+      // First frame of a model: aim at the body from a sensible distance.
+      this.controls.target.copy(this.followPos);
+      this.camera.position.copy(this.followPos).add(this.delta.set(2.4, 1.2, 3.2));
+      this.lastFollow.copy(this.followPos);
+    }
+    // Move camera and target by the body's displacement (horizontal only, smoothed) so the
+    // user's orbit is kept while the robot runs away.
+    this.delta.subVectors(this.followPos, this.lastFollow).multiplyScalar(0.2);
+    this.delta.y = 0;
+    this.camera.position.add(this.delta);
+    this.controls.target.add(this.delta);
+    this.lastFollow.add(this.delta);
+    this.sun.position.set(this.lastFollow.x + 4, 8, this.lastFollow.z + 3);
+    this.sun.target.position.copy(this.lastFollow);
+  }
+
+  private resize(): void {
+    const w = Math.max(1, this.host.clientWidth);
+    const h = Math.max(1, this.host.clientHeight);
+    this.renderer.setSize(w, h, false);
+    this.camera.aspect = w / h;
+    this.camera.updateProjectionMatrix();
+    this.dirty = true;
+  }
+
+  private loop(): void {
+    this.raf = requestAnimationFrame(this.loop);
+    this.controls.update();
+    if (this.dirty) {
+      this.dirty = false;
+      this.renderer.render(this.scene, this.camera);
+      this.counters.renders++;
+    }
+    const now = performance.now();
+    const dt = now - this.counters.since;
+    if (dt >= 1000) {
+      this.stats.poseFps = (this.counters.poses * 1000) / dt;
+      this.stats.renderFps = (this.counters.renders * 1000) / dt;
+      this.counters.poses = this.counters.renders = 0;
+      this.counters.since = now;
+    }
+  }
+
+  dispose(): void {
+    cancelAnimationFrame(this.raf);
+    this.clearModel();
+    this.controls.dispose();
+    this.renderer.dispose();
+  }
+}
+
+function sameModel(a: RenderDescription, b: RenderDescription): boolean {
+  return a.task === b.task && a.geoms.length === b.geoms.length && a.geoms.every((g, i) => g.name === b.geoms[i].name && g.type === b.geoms[i].type);
+}
