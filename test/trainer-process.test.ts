@@ -114,7 +114,7 @@ describe('trainer process', () => {
 
   it('diverging training (NaN) stops with a clear error and keeps the last good checkpoint', async () => {
     // A learning rate this large sends the parameters to Infinity within a few updates.
-    const config = base({ algoConfig: { ...base().algoConfig, learningRate: 1e30, maxGradNorm: 1e30, annealLr: false } as Record<string, unknown> });
+    const config = base({ algoConfig: { ...base().algoConfig, lr: 1e30, maxGradNorm: 0, lrSchedule: 'constant' } as Record<string, unknown> });
     const dir = await newRunDir(root, config);
     const { done, seen } = await runToEnd(config, dir, false);
     expect(done.reason).toBe('failed');
