@@ -16,7 +16,11 @@ export default defineConfig({
     },
   },
   preload: {
-    build: { outDir: 'out/preload', rollupOptions: { input: { index: resolve('src/preload/index.ts') } } },
+    // A sandboxed preload cannot be an ES module: emit CommonJS (out/preload/index.cjs).
+    build: {
+      outDir: 'out/preload',
+      rollupOptions: { input: { index: resolve('src/preload/index.ts') }, output: { format: 'cjs', entryFileNames: '[name].cjs' } },
+    },
   },
   renderer: {
     root: 'src/renderer',

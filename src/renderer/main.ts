@@ -30,7 +30,7 @@ const labStats = {
   evalFrames: 0,
 };
 declare global {
-  interface Window { __labStats: typeof labStats; __labView: { sample(): { nonBackground: number; checksum: number }; trackedPosition(): [number, number, number] | null } }
+  interface Window { __labStats: typeof labStats; __labView: { sample(): { nonBackground: number; checksum: number }; trackedPosition(): [number, number, number] | null; posesSignature(): number } }
 }
 window.__labStats = labStats;
 
@@ -59,7 +59,7 @@ async function main(): Promise<void> {
   const api: LabApi = connectLab((why) => toast(why));
   labStats.bridge = window.policyLab ? 'ipc' : 'ws';
   const scene = new SceneView($('scene'));
-  window.__labView = { sample: () => scene.sample(), trackedPosition: () => scene.trackedPosition() };
+  window.__labView = { sample: () => scene.sample(), trackedPosition: () => scene.trackedPosition(), posesSignature: () => scene.posesSignature() };
   const curves = new Curves($('charts'));
   curves.setPrimary('-', 'no run', []);
   const policy = new PolicyView($<HTMLCanvasElement>('policy'));

@@ -128,6 +128,16 @@ export class SceneView {
     return { nonBackground: diff / (w * h), checksum: sum };
   }
 
+  /** Sum of every mesh's pose numbers: changes whenever any body moved (tests). */
+  posesSignature(): number {
+    let sum = 0;
+    for (const o of this.objects) {
+      if (!o) continue;
+      sum += o.position.x * 1.3 + o.position.y * 1.7 + o.position.z * 1.9 + o.quaternion.x * 2.3 + o.quaternion.y * 2.9 + o.quaternion.z * 3.1 + o.quaternion.w * 3.7;
+    }
+    return sum;
+  }
+
   /** World (three) position of the tracked body, for tests: proves bodies move between frames. */
   trackedPosition(): [number, number, number] | null {
     if (!this.tracked) return null;

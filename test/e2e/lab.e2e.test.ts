@@ -1,0 +1,136 @@
+// The lab in headless Chromium against serve mode with the real trainer: PPO on
+// InvertedPendulum — curves gain points, the 3D view draws and moves, pause/resume,
+// evaluate with playback, export. Screenshots go to test-results/.
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ServeHandle } from '../../src/serve/server.js';
+import { buildRenderer } from './build-renderer.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = path.resolve('test-results');
+const hasChromium = existsSync(CHROMIUM);
+
+type Stats = { state: string; metricsPoints: number; framesReceived: number; evalFrames: number; poseFps: number; timeToFirstPointMs: number | null; lastError: string | null };
+
+let s: ServeHandle | undefined;
+let browser: Browser | undefined;
+let page: Page;
+let root: string;
+const consoleProblems: string[] = [];
+
+async function stats(): Promise<Stats> {
+  return page.evaluate(() => window.__labStats as unknown as Stats);
+}
+
+async function until<T>(what: string, f: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number): Promise<T> {
+  const t0 = Date.now();
+  let v = await f();
+  while (!ok(v)) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(v)}; page error: ${(await stats()).lastError}`);
+    await new Promise((r) => setTimeout(r, 250));
+    v = await f();
+  }
+  return v;
+}
+
+describe.skipIf(!hasChromium)('lab in the browser (serve mode)', () => {
+  beforeAll(async () => {
+    await mkdir(SHOTS, { recursive: true });
+    const rendererDir = await buildRenderer(path.join(SHOTS, 'e2e-renderer'));
+    root = await mkdtemp(path.join(tmpdir(), 'lab-e2e-'));
+    const { startServe } = await import('../../src/serve/server.js');
+    s = await startServe({ host: '127.0.0.1', port: 0, runsRoot: root, rendererDir });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+    });
+    page = await browser.newPage({ viewport: { width: 1500, height: 940 } });
+    page.on('console', (m) => { if (m.type() === 'error') consoleProblems.push(m.text()); });
+    page.on('pageerror', (e) => consoleProblems.push(String(e)));
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await s?.close();
+    if (root) await rm(root, { recursive: true, force: true });
+  });
+
+  it('trains PPO on InvertedPendulum, shows it, pauses, resumes, evaluates and exports', async () => {
+    if (!s) throw new Error('server did not start');
+    await page.goto(s.url);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+    expect(await page.locator('#task').inputValue()).toBe('InvertedPendulum');
+    await page.selectOption('#algo', 'ppo');
+    // Small rollouts so updates (and curve points) come quickly on two shared cores.
+    await page.fill('[data-field="numSteps"]', '256');
+    await page.fill('[data-field="numMinibatches"]', '4');
+    await page.fill('[data-field="updateEpochs"]', '2');
+    await page.fill('[data-field="checkpointEvery"]', '1');
+    await page.fill('[data-field="totalSteps"]', '200000');
+    await page.screenshot({ path: path.join(SHOTS, 'lab-01-setup.png') });
+
+    // A bad value is caught in the page before anything is sent.
+    await page.fill('[data-field="gamma"]', '7');
+    expect(await page.locator('#train').isDisabled()).toBe(true);
+    expect(await page.locator('#form-problem').textContent()).toMatch(/gamma: must be ≤ 1/);
+    await page.fill('[data-field="gamma"]', '0.99');
+
+    await page.click('#train');
+    const first = await until('two curve points', stats, (v) => v.metricsPoints >= 2, 240_000);
+    expect(first.timeToFirstPointMs).toBeGreaterThan(0);
+    await until('live frames', stats, (v) => v.framesReceived >= 5, 30_000);
+
+    // The 3D canvas is not blank, and bodies move between frames.
+    await page.waitForTimeout(300);
+    const px = await page.evaluate(() => window.__labView.sample());
+    expect(px.nonBackground).toBeGreaterThan(0.02);
+    const sig1 = await page.evaluate(() => window.__labView.posesSignature());
+    await page.waitForTimeout(700);
+    const sig2 = await page.evaluate(() => window.__labView.posesSignature());
+    expect(sig2).not.toBe(sig1);
+    const chartPx = await page.locator('.chart[data-key="returnMean"] canvas').count();
+    expect(chartPx).toBeGreaterThan(0);
+    await page.screenshot({ path: path.join(SHOTS, 'lab-02-training.png') });
+
+    // Pause: no new points; resume: points again.
+    await page.click('#pause');
+    await until('paused', stats, (v) => v.state === 'paused', 120_000);
+    const pausedAt = (await stats()).metricsPoints;
+    await page.waitForTimeout(2500);
+    expect((await stats()).metricsPoints).toBe(pausedAt);
+    await page.click('#resume');
+    await until('running again', stats, (v) => v.state === 'running', 30_000);
+    await until('a point after resuming', stats, (v) => v.metricsPoints > pausedAt, 120_000);
+
+    await page.click('#stop');
+    await until('stopped', stats, (v) => v.state === 'stopped' || v.state === 'finished', 60_000);
+    expect(await page.locator('.run').count()).toBeGreaterThanOrEqual(1);
+
+    // Evaluate (deterministic) and play the recording back.
+    await page.fill('#eval-episodes', '1');
+    await page.click('#evaluate');
+    await until('evaluation frames', stats, (v) => v.evalFrames > 0, 120_000);
+    expect(await page.locator('#eval-result').textContent()).toMatch(/return -?\d/);
+    await page.waitForTimeout(500);
+    await page.screenshot({ path: path.join(SHOTS, 'lab-03-evaluated.png') });
+    const scrubMax = Number(await page.locator('#scrub').getAttribute('max'));
+    expect(scrubMax).toBeGreaterThan(0);
+
+    // Export an ONNX model.
+    await page.selectOption('#export-format', 'onnx');
+    await page.click('#export');
+    await page.waitForFunction(() => /\.onnx/.test(document.getElementById('export-result')?.textContent ?? ''), undefined, { timeout: 120_000 });
+    const runDirs = (await readdir(root, { withFileTypes: true })).filter((d) => d.isDirectory() && d.name !== 'models');
+    const exported = await readdir(path.join(root, runDirs[0].name, 'export'));
+    expect(exported.some((f) => f.endsWith('.onnx'))).toBe(true);
+    await page.screenshot({ path: path.join(SHOTS, 'lab-04-exported.png') });
+
+    expect(consoleProblems.filter((m) => /Content Security Policy|Refused/.test(m))).toEqual([]);
+    const st = await stats();
+    console.log(`e2e: time to first point ${st.timeToFirstPointMs?.toFixed(0)} ms, view ${st.poseFps.toFixed(1)} fps`);
+  }, 600_000);
+});
