@@ -47,6 +47,9 @@ async function tryWasm(): Promise<boolean> {
 
 /** Activates a backend and returns the one actually active. Explicit choices that fail throw. */
 export async function selectBackend(choice: BackendChoice): Promise<BackendName> {
+  // We report the active backend ourselves; prod mode silences tfjs's "install tfjs-node" banner
+  // (printed once per process, by every trainer and worker) and its debug-only checks.
+  tf.enableProdMode();
   let ok: boolean;
   switch (choice) {
     case 'tensorflow':
