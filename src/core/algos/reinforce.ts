@@ -1,0 +1,286 @@
+// REINFORCE (Williams 1992) as in the lecture: collect a batch D of whole episodes with π_θ, then
+// one gradient step on
+//
+//   ∇J ≈ 1/|D| Σ_τ Σ_t ∇ log π_θ(a_t|s_t) Φ_t
+//
+// with the choice of Φ_t: 'total-return' R(τ), 'reward-to-go', 'baseline' (reward-to-go − V(s_t)),
+// 'q' (Q_w(s_t,a_t)), 'td' (r + γV(s') − V(s)), 'nstep' (n-step return − V), 'gae' (GAE(λ)).
+// Critics, when Φ needs one, are fitted on the same batch by a few full-batch regression steps.
+import * as tf from '@tensorflow/tfjs';
+import { bool, choice, int, num, type ConfigOf, resolveConfig } from '../config/schema.js';
+import { explainedVariance, gae, nStepReturns, normalizeInPlace, rewardToGo, rewardToGoMinusBaseline, tdError, totalReturn } from '../rl/advantages.js';
+import { categoricalEntropyTf, categoricalLogProbTf, gaussianEntropyTf, gaussianLogProbTf } from '../rl/distributions.js';
+import { clipByGlobalNorm, Optimizer, scheduledLr, type LrSchedule } from '../rl/optim.js';
+import { assertFiniteNumbers, PolicyCore, RolloutBuffer } from '../rl/policy-core.js';
+import { coreOptions, gammaField, NETWORK_FIELDS, NORM_FIELDS, numEnvsField, OPTIM_FIELDS } from './common.js';
+import type { AlgoContext, AlgoModule, AlgoState, Algorithm, UpdateStats } from './types.js';
+
+export const PHI_CHOICES = ['total-return', 'reward-to-go', 'baseline', 'q', 'td', 'nstep', 'gae'] as const;
+export type Phi = (typeof PHI_CHOICES)[number];
+
+export const REINFORCE_SCHEMA = {
+  phi: choice<Phi>('reward-to-go', PHI_CHOICES, 'Φ_t in ∇J = E[Σ ∇log π(a_t|s_t) Φ_t]'),
+  numEnvs: numEnvsField(1),
+  batchSteps: int(4000, 'collect whole episodes until at least this many steps per update', 1),
+  gamma: gammaField,
+  gaeLambda: num(0.95, 'λ (phi = gae)', { min: 0, max: 1 }),
+  nSteps: int(10, 'n (phi = nstep)', 1),
+  normPhi: bool(false, 'standardize Φ over the batch (acts as a baseline; off = the plain estimator)'),
+  entCoef: num(0, 'entropy bonus coefficient', { min: 0 }),
+  vfLr: num(1e-3, 'critic learning rate (phi = baseline | q | td | nstep | gae)', { min: 0 }),
+  vfIters: int(10, 'critic regression steps per batch', 0),
+  ...NETWORK_FIELDS,
+  ...NORM_FIELDS,
+  normReward: bool(false, 'scale rewards by the running std of the discounted return'),
+  ...OPTIM_FIELDS,
+  lr: num(1e-3, 'policy learning rate', { min: 0 }),
+  lrSchedule: choice('constant', ['constant', 'linear'] as const, 'learning-rate schedule'),
+  maxGradNorm: num(0, 'clip the global gradient norm to this (0: off)', { min: 0 }),
+} as const;
+export type ReinforceConfig = ConfigOf<typeof REINFORCE_SCHEMA>;
+
+function criticKind(phi: Phi): 'v' | 'q' | 'none' {
+  if (phi === 'q') return 'q';
+  if (phi === 'total-return' || phi === 'reward-to-go') return 'none';
+  return 'v';
+}
+
+class Reinforce implements Algorithm {
+  readonly name = 'reinforce' as const;
+  readonly core: PolicyCore;
+  private readonly opt: Optimizer;
+  private readonly vOpt?: Optimizer;
+  private readonly numUpdates: number;
+  private updates = 0;
+  /** Envs are all at an episode's end between updates (except before the first). */
+  private needsReset = false;
+  // Per-env staging of the running episode, and the flat batch ([T, 1] layout, episode after episode).
+  private readonly cap: number;
+  private readonly stObs: Float32Array[];
+  private readonly stAct: Float32Array[];
+  private readonly stRew: Float32Array[];
+  private readonly stLen: Int32Array;
+  private readonly active: Uint8Array;
+  private buf: RolloutBuffer;
+  private readonly row: Float32Array;
+
+  constructor(ctx: AlgoContext, private readonly c: ReinforceConfig) {
+    this.core = new PolicyCore(ctx, coreOptions(c, criticKind(c.phi), false));
+    const { N, obsDim, actWidth, net } = this.core;
+    this.opt = new Optimizer(net.actorVars, { kind: c.optimizer, eps: c.optimEps });
+    if (net.criticVars.length > 0) this.vOpt = new Optimizer(net.criticVars, { kind: c.optimizer, eps: c.optimEps });
+    this.cap = Math.max(1, ctx.spec.maxEpisodeSteps > 0 && Number.isFinite(ctx.spec.maxEpisodeSteps) ? ctx.spec.maxEpisodeSteps : 10_000);
+    this.stObs = Array.from({ length: N }, () => new Float32Array(this.cap * obsDim));
+    this.stAct = Array.from({ length: N }, () => new Float32Array(this.cap * actWidth));
+    this.stRew = Array.from({ length: N }, () => new Float32Array(this.cap));
+    this.stLen = new Int32Array(N);
+    this.active = new Uint8Array(N);
+    this.buf = new RolloutBuffer(c.batchSteps + N * this.cap, 1, obsDim, actWidth);
+    this.row = new Float32Array(actWidth);
+    this.numUpdates = Math.max(1, Math.floor(ctx.totalSteps / c.batchSteps));
+  }
+
+  get steps(): number {
+    return this.core.pool.steps;
+  }
+
+  /** Runs the envs until ≥ batchSteps steps of whole episodes are in the batch. Returns (T, episodes). */
+  private collectEpisodes(): { T: number; episodes: number } {
+    const { core, c } = this;
+    const { pool, N, obsDim: od, actWidth: aw, obsNorm } = core;
+    const big = this.buf;
+    if (this.needsReset) {
+      for (let n = 0; n < N; n++) {
+        pool.resetEnv(n);
+        if (obsNorm) obsNorm.rms.update(pool.obs.subarray(n * od, (n + 1) * od), 1);
+      }
+      if (obsNorm) obsNorm.normalize(pool.obs, N, core.normObs);
+      else core.normObs.set(pool.obs);
+    }
+    this.needsReset = true;
+    this.active.fill(1);
+    this.stLen.fill(0);
+    let T = 0, episodes = 0, live = N;
+    while (live > 0) {
+      core.sampleAll();
+      for (let n = 0; n < N; n++) {
+        if (!this.active[n]) continue;
+        const k = this.stLen[n];
+        if (k >= this.cap) throw new RangeError(`reinforce: an episode exceeded ${this.cap} steps`);
+        this.stObs[n].set(core.normObs.subarray(n * od, (n + 1) * od), k * od);
+        this.stAct[n].set(core.u.subarray(n * aw, (n + 1) * aw), k * aw);
+        for (let j = 0; j < aw; j++) this.row[j] = core.action[n * aw + j];
+        pool.stepEnv(n, this.row, false);
+        this.stRew[n][k] = pool.rewards[n];
+        this.stLen[n] = k + 1;
+      }
+      if (core.rewScaler) core.rewScaler.scale(pool.rewards, pool.done);
+      for (let n = 0; n < N; n++) {
+        if (!this.active[n]) continue;
+        const k = this.stLen[n] - 1;
+        if (core.rewScaler) this.stRew[n][k] = pool.rewards[n];
+        if (pool.done[n]) {
+          // Move the whole episode into the batch.
+          const L = this.stLen[n];
+          big.obs.set(this.stObs[n].subarray(0, L * od), T * od);
+          big.actions.set(this.stAct[n].subarray(0, L * aw), T * aw);
+          big.rewards.set(this.stRew[n].subarray(0, L), T);
+          big.terminated.fill(0, T, T + L);
+          big.truncated.fill(0, T, T + L);
+          big.terminated[T + L - 1] = pool.terminated[n];
+          big.truncated[T + L - 1] = pool.truncated[n];
+          if (pool.truncated[n]) core.normalizeFinal(n, big.truncObs, (T + L - 1) * od);
+          T += L;
+          episodes++;
+          this.stLen[n] = 0;
+          if (T >= c.batchSteps) {
+            this.active[n] = 0;
+            live--;
+            continue;
+          }
+          pool.resetEnv(n);
+        }
+        const o = pool.obs.subarray(n * od, (n + 1) * od);
+        if (obsNorm) {
+          obsNorm.rms.update(o, 1);
+          obsNorm.normalize(o, 1, core.normObs.subarray(n * od, (n + 1) * od));
+        } else core.normObs.set(o, n * od);
+      }
+      pool.frame();
+    }
+    return { T, episodes };
+  }
+
+  async update(): Promise<UpdateStats> {
+    const { core, c } = this;
+    const { net, obsDim: od, actWidth: aw } = core;
+    const { T, episodes } = this.collectEpisodes();
+    // A [T, 1] view of the batch for the estimators.
+    const b = this.buf;
+    const roll = { T, N: 1, rewards: b.rewards.subarray(0, T), terminated: b.terminated.subarray(0, T), truncated: b.truncated.subarray(0, T) };
+    const values = b.values.subarray(0, T), truncValues = b.truncValues.subarray(0, T);
+    const vinfo = { values, truncValues, lastValues: b.lastValues };
+    const phi = new Float32Array(T), target = new Float32Array(T);
+    const kind = criticKind(c.phi);
+    const obsT = tf.tensor2d(b.obs.subarray(0, T * od), [T, od]);
+    const actT = tf.tensor2d(b.actions.subarray(0, T * aw), [T, aw]);
+    if (kind === 'v') {
+      core.valuesOf(b.obs, T, values);
+      for (let i = 0; i < T; i++) if (roll.truncated[i]) core.valuesOf(b.truncObs.subarray(i * od, (i + 1) * od), 1, truncValues.subarray(i, i + 1));
+    }
+    switch (c.phi) {
+      case 'total-return': totalReturn(roll, c.gamma, phi); break;
+      case 'reward-to-go': rewardToGo(roll, c.gamma, phi); break;
+      case 'baseline': rewardToGoMinusBaseline(roll, c.gamma, values, phi); rewardToGo(roll, c.gamma, target); break;
+      case 'td': tdError(roll, vinfo, c.gamma, phi); for (let i = 0; i < T; i++) target[i] = phi[i] + values[i]; break;
+      case 'nstep': nStepReturns(roll, vinfo, c.gamma, target, c.nSteps); for (let i = 0; i < T; i++) phi[i] = target[i] - values[i]; break;
+      case 'gae': gae(roll, vinfo, c.gamma, c.gaeLambda, phi, target); break;
+      case 'q': {
+        rewardToGo(roll, c.gamma, target); // Q_w is regressed on Monte Carlo returns
+        const q = tf.tidy(() => net.q(obsT, actT));
+        phi.set(q.dataSync() as Float32Array);
+        values.set(phi);
+        q.dispose();
+        break;
+      }
+    }
+    if (c.normPhi) normalizeInPlace(phi);
+    const lr = scheduledLr(c.lr, c.lrSchedule as LrSchedule, this.updates / this.numUpdates);
+    // ---- the policy-gradient step: loss = −1/|D| Σ_t log π(a_t|s_t) Φ_t − c_ent H
+    const phiT = tf.tensor1d(phi);
+    let stats: tf.Tensor1D | undefined;
+    const { grads, value } = tf.variableGrads(() => {
+      const { out, logStd } = net.forward(obsT, false);
+      let logp: tf.Tensor1D, ent: tf.Scalar;
+      if (net.cfg.discrete) {
+        logp = categoricalLogProbTf(out, tf.reshape(actT, [-1]) as tf.Tensor1D);
+        ent = tf.mean(categoricalEntropyTf(out));
+      } else {
+        logp = gaussianLogProbTf(actT, out, logStd as tf.Tensor);
+        ent = tf.mean(gaussianEntropyTf(logStd as tf.Tensor));
+      }
+      const pg = tf.div(tf.neg(tf.sum(tf.mul(logp, phiT))), episodes) as tf.Scalar;
+      stats = tf.keep(tf.stack([pg, ent]) as tf.Tensor1D);
+      return tf.sub(pg, tf.mul(c.entCoef, ent)) as tf.Scalar;
+    }, net.actorVars);
+    const clipped = clipByGlobalNorm(net.actorVars.map((v) => grads[v.name]), c.maxGradNorm);
+    this.opt.apply(clipped.grads, lr);
+    const s = (stats as unknown as tf.Tensor1D).dataSync(), gn = clipped.norm.dataSync()[0];
+    tf.dispose([value, stats as unknown as tf.Tensor, clipped.norm, ...clipped.grads, ...Object.values(grads), phiT]);
+    // ---- the critic: a few regression steps on this batch's targets
+    let vLoss = NaN;
+    if (this.vOpt && c.vfIters > 0) {
+      const tgt = tf.tensor1d(target);
+      for (let k = 0; k < c.vfIters; k++) {
+        const r = tf.variableGrads(() => tf.mean(tf.square(tf.sub(kind === 'q' ? net.q(obsT, actT) : net.value(obsT), tgt))) as tf.Scalar, net.criticVars);
+        this.vOpt.apply(net.criticVars.map((v) => r.grads[v.name]), c.vfLr);
+        if (k === c.vfIters - 1) vLoss = r.value.dataSync()[0];
+        tf.dispose([r.value, ...Object.values(r.grads)]);
+      }
+      tgt.dispose();
+    }
+    obsT.dispose();
+    actT.dispose();
+    this.updates++;
+    const out: UpdateStats = {
+      policyLoss: s[0], valueLoss: vLoss, entropy: s[1], approxKl: NaN, clipFraction: NaN,
+      explainedVariance: kind === 'none' ? NaN : explainedVariance(values, target), gradNorm: gn,
+    };
+    assertFiniteNumbers('reinforce update', { policyLoss: out.policyLoss, gradNorm: gn });
+    net.assertFinite('reinforce update');
+    core.syncActor();
+    return out;
+  }
+
+  act(obs: Float32Array, deterministic: boolean): Float32Array {
+    return this.core.act(obs, deterministic);
+  }
+  policyAt(obs: Float32Array) {
+    return this.core.policyAt(obs);
+  }
+  snapshot() {
+    return this.core.snapshot();
+  }
+  async saveState(): Promise<AlgoState> {
+    const tensors: Record<string, AlgoState['tensors'][string]> = {}, json: Record<string, unknown> = {};
+    this.core.saveInto(tensors, json);
+    const o = this.opt.getState();
+    tensors['opt'] = o.slots;
+    json['optStep'] = o.step;
+    if (this.vOpt) {
+      const v = this.vOpt.getState();
+      tensors['vOpt'] = v.slots;
+      json['vOptStep'] = v.step;
+    }
+    json['updates'] = this.updates;
+    json['needsReset'] = this.needsReset;
+    return { tensors, json };
+  }
+  async loadState(state: AlgoState): Promise<void> {
+    this.core.loadFrom(state);
+    this.opt.setState({ slots: state.tensors['opt'] as Float32Array, step: Number(state.json['optStep']) });
+    if (this.vOpt) this.vOpt.setState({ slots: state.tensors['vOpt'] as Float32Array, step: Number(state.json['vOptStep']) });
+    this.updates = Number(state.json['updates']);
+    this.needsReset = state.json['needsReset'] === true;
+  }
+  async dispose(): Promise<void> {
+    this.opt.dispose();
+    this.vOpt?.dispose();
+    this.core.dispose();
+  }
+}
+
+export const reinforce: AlgoModule = {
+  name: 'reinforce',
+  title: 'REINFORCE (vanilla policy gradient)',
+  summary: 'whole-episode batches; Φ_t = total return, reward-to-go, baseline, Q, TD, n-step or GAE',
+  schema: REINFORCE_SCHEMA,
+  async create(ctx) {
+    return new Reinforce(ctx, resolveConfig(REINFORCE_SCHEMA, ctx.config as Record<string, unknown>, 'reinforce'));
+  },
+};
+
+/** For tests and teaching tools: the concrete class (exposes the core). */
+export async function createReinforce(ctx: AlgoContext): Promise<Algorithm & { core: PolicyCore }> {
+  return new Reinforce(ctx, resolveConfig(REINFORCE_SCHEMA, ctx.config as Record<string, unknown>, 'reinforce'));
+}
