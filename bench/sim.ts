@@ -1,0 +1,209 @@
+// Simulation throughput: Env steps/s per task, the raw mj_step rate of the same model, VecEnv of
+// 8 and 16, and two processes. Writes bench/results/sim.json and prints the targets with pass/fail.
+// Run: npm run bench:sim   (about a minute)
+
+import { fork } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { getMujoco, mujocoVersion, type MjData, type MjModel } from '../src/core/envs/mujoco.js';
+import { makeEnv, TASKS } from '../src/core/envs/registry.js';
+import { EnvRng } from '../src/core/envs/rng.js';
+import { VecEnv } from '../src/core/envs/vec-env.js';
+import type { Env } from '../src/core/envs/types.js';
+
+const ENV_SECONDS = 1.5;
+const ROUNDS = 3;
+const PROC_SECONDS = 3;
+const POOL = 1024;
+
+/** A pool of random actions drawn up front, so the timed loops measure stepping only. */
+function actionPool(env: { spec: { actDim: number; actionKind: 'box' | 'discrete' } }, n: number, seed: number): Float32Array[] {
+  const rng = new EnvRng(seed);
+  return Array.from({ length: n }, () =>
+    Float32Array.from({ length: env.spec.actDim }, () => (env.spec.actionKind === 'discrete' ? (rng.next() < 0.5 ? 0 : 1) : rng.uniform(-1, 1))),
+  );
+}
+
+interface EnvRun {
+  stepsPerSec: number;
+  /** Step indices after which an episode ended (the raw loop resets at the same points). */
+  resets: number[];
+  steps: number;
+}
+
+/** Steps the env `steps` times with pooled random actions, auto-resetting; best of `rounds`. */
+function timeEnv(env: Env, pool: Float32Array[], steps: number, rounds: number): EnvRun {
+  let best = 0;
+  let resets: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const ends: number[] = [];
+    env.reset(0);
+    const t0 = performance.now();
+    for (let i = 0; i < steps; i++) {
+      const r = env.step(pool[i & (POOL - 1)]);
+      if (r.terminated || r.truncated) {
+        ends.push(i);
+        env.reset();
+      }
+    }
+    const rate = steps / ((performance.now() - t0) / 1000);
+    if (rate > best) best = rate;
+    resets = ends;
+  }
+  return { stepsPerSec: best, resets, steps };
+}
+
+/**
+ * The same physics without the Env: the env's own MjModel/MjData, the same controls (clamped to
+ * ctrlrange as the env does), frameSkip × mj_step, and env.reset() exactly where the env's
+ * episodes ended, so both loops visit identical states. Returns mj_step/s, best of `rounds`.
+ */
+async function timeRaw(env: Env, pool: Float32Array[], run: EnvRun, rounds: number): Promise<number> {
+  const mj = await getMujoco();
+  const inner = env as unknown as { model: MjModel; data: MjData };
+  const { model, data } = inner;
+  const frameSkip = env.spec.frameSkip;
+  const nu = model.nu;
+  const range = model.actuator_ctrlrange as Float64Array;
+  const discrete = env.spec.actionKind === 'discrete';
+  // Controls precomputed (clamped, discrete mapped) so the loop is only ctrl writes and mj_step.
+  const ctrlPool = pool.map((a) => Float64Array.from({ length: nu }, (_, i) => (discrete ? (a[0] === 1 ? 1 : -1) : Math.min(range[2 * i + 1], Math.max(range[2 * i], a[i])))));
+  let best = 0;
+  for (let round = 0; round < rounds; round++) {
+    env.reset(0);
+    const ctrl = data.ctrl as Float64Array;
+    let next = 0;
+    const t0 = performance.now();
+    for (let i = 0; i < run.steps; i++) {
+      ctrl.set(ctrlPool[i & (POOL - 1)]);
+      for (let f = 0; f < frameSkip; f++) mj.mj_step(model, data);
+      if (run.resets[next] === i) {
+        next++;
+        env.reset();
+      }
+    }
+    const rate = (run.steps * frameSkip) / ((performance.now() - t0) / 1000);
+    if (rate > best) best = rate;
+  }
+  return best;
+}
+
+async function timeVec(task: string, n: number, seconds: number): Promise<number> {
+  const vec = await VecEnv.create(task, n);
+  vec.reset(0);
+  const rng = new EnvRng(2);
+  const pool = Array.from({ length: 64 }, () => Float32Array.from({ length: n * vec.actDim }, () => rng.uniform(-1, 1)));
+  let calls = 0;
+  for (let i = 0; i < 50; i++) vec.step(pool[i & 63]);
+  const t0 = performance.now();
+  const end = t0 + seconds * 1000;
+  while (performance.now() < end) {
+    for (let k = 0; k < 16; k++) vec.step(pool[calls++ & 63]);
+  }
+  const rate = (calls * n) / ((performance.now() - t0) / 1000);
+  vec.dispose();
+  return rate;
+}
+
+/** Child mode: step HalfCheetah for the given seconds and report the rate to the parent. */
+async function worker(task: string, seconds: number): Promise<void> {
+  const env = await makeEnv(task);
+  const pool = actionPool(env, POOL, 1);
+  const probe = timeEnv(env, pool, 2000, 1);
+  const r = timeEnv(env, pool, Math.round(probe.stepsPerSec * seconds), 1);
+  env.dispose();
+  process.send?.({ stepsPerSec: r.stepsPerSec });
+}
+
+function runWorkers(count: number, task: string, seconds: number): Promise<number[]> {
+  const self = fileURLToPath(import.meta.url);
+  return Promise.all(
+    Array.from({ length: count }, () =>
+      new Promise<number>((resolve, reject) => {
+        const child = fork(self, ['--worker', task, String(seconds)], { execArgv: process.execArgv });
+        child.once('message', (m) => resolve((m as { stepsPerSec: number }).stepsPerSec));
+        child.once('error', reject);
+        child.once('exit', (code) => {
+          if (code !== 0) reject(new Error(`worker exited with ${code}`));
+        });
+      }),
+    ),
+  );
+}
+
+async function main(): Promise<void> {
+  const mj = await getMujoco();
+  const started = performance.now();
+  const perTask: Record<string, unknown>[] = [];
+  for (const spec of TASKS) {
+    const env = await makeEnv(spec.name);
+    const pool = actionPool(env, POOL, 1);
+    // Calibrate the step count to about ENV_SECONDS per round.
+    const probe = timeEnv(env, pool, 500, 1);
+    const steps = Math.max(1000, Math.round((probe.stepsPerSec * ENV_SECONDS) / ROUNDS));
+    const r = timeEnv(env, pool, steps, ROUNDS);
+    const raw = await timeRaw(env, pool, r, ROUNDS);
+    env.dispose();
+    const ratio = (r.stepsPerSec * spec.frameSkip) / raw;
+    perTask.push({
+      task: spec.name,
+      frameSkip: spec.frameSkip,
+      envStepsPerSec: Math.round(r.stepsPerSec),
+      episodesPerRound: r.resets.length,
+      rawMjStepsPerSec: Math.round(raw),
+      ratio: Math.round(ratio * 1000) / 1000,
+      overheadPct: Math.round((1 / ratio - 1) * 1000) / 10,
+    });
+    console.log(
+      `${spec.name.padEnd(26)} env ${Math.round(r.stepsPerSec).toString().padStart(7)} steps/s   raw ${Math.round(raw).toString().padStart(8)} mj_step/s   ratio ${ratio.toFixed(3)}`,
+    );
+  }
+  const vec8 = await timeVec('HalfCheetah', 8, 1.5);
+  const vec16 = await timeVec('HalfCheetah', 16, 1.5);
+  console.log(`VecEnv HalfCheetah ×8  ${Math.round(vec8)} env steps/s; ×16 ${Math.round(vec16)} env steps/s`);
+  const [one] = await runWorkers(1, 'HalfCheetah', PROC_SECONDS);
+  const two = await runWorkers(2, 'HalfCheetah', PROC_SECONDS);
+  const twoSum = two[0] + two[1];
+  console.log(`processes: one ${Math.round(one)} steps/s; two ${two.map(Math.round).join(' + ')} = ${Math.round(twoSum)} (×${(twoSum / one).toFixed(2)})`);
+
+  const cheetah = perTask.find((t) => t.task === 'HalfCheetah') as { envStepsPerSec: number; overheadPct: number };
+  const worstOverhead = Math.max(...perTask.map((t) => t.overheadPct as number));
+  const targets = [
+    { name: 'Env overhead over raw mj_step ≤ 10% (every task)', value: worstOverhead, unit: '%', pass: worstOverhead <= 10 },
+    { name: 'HalfCheetah ≥ 12,000 env steps/s in one process', value: cheetah.envStepsPerSec, unit: 'steps/s', pass: cheetah.envStepsPerSec >= 12000 },
+    { name: 'Two processes ≥ 1.8× one', value: Math.round((twoSum / one) * 100) / 100, unit: '×', pass: twoSum / one >= 1.8 },
+  ];
+  const cpus = os.cpus();
+  const result = {
+    date: new Date().toISOString(),
+    machine: {
+      platform: `${os.platform()} ${os.release()}`,
+      arch: os.arch(),
+      cpuModel: cpus[0]?.model ?? 'unknown',
+      cpuCount: cpus.length,
+      loadAvg1m: Math.round(os.loadavg()[0] * 100) / 100,
+      node: process.version,
+      mujoco: mujocoVersion(mj),
+    },
+    perTask,
+    vecEnv: { task: 'HalfCheetah', n8EnvStepsPerSec: Math.round(vec8), n16EnvStepsPerSec: Math.round(vec16) },
+    processes: { task: 'HalfCheetah', oneProcessStepsPerSec: Math.round(one), twoProcessesStepsPerSec: two.map(Math.round), sum: Math.round(twoSum), scaling: Math.round((twoSum / one) * 100) / 100 },
+    targets,
+    seconds: Math.round((performance.now() - started) / 100) / 10,
+  };
+  const out = join(dirname(fileURLToPath(import.meta.url)), 'results', 'sim.json');
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+  console.log('\ntargets:');
+  for (const t of targets) console.log(`  ${t.pass ? 'PASS' : 'FAIL'}  ${t.name}: ${t.value} ${t.unit}`);
+  console.log(`\nwrote ${out} (${result.seconds}s, load avg ${result.machine.loadAvg1m} on ${result.machine.cpuCount} CPUs)`);
+}
+
+const argv = process.argv.slice(2);
+if (argv[0] === '--worker') {
+  await worker(argv[1], Number(argv[2]));
+} else {
+  await main();
+}
