@@ -118,6 +118,8 @@ export function getTaskSpec(name: string): TaskSpec {
   return entryFor(name).spec;
 }
 
+export { setEnvAssetDir } from './assets.js';
+
 /** Creates a task env, loading MuJoCo first if needed. */
 export async function makeEnv(name: string): Promise<Env> {
   const entry = entryFor(name);
