@@ -1,0 +1,217 @@
+// One A3C worker process: its own envs and local copy of θ. Loop: receive θ (and the global obs
+// statistics), roll out numSteps steps in each env, compute n-step returns and the gradient of the
+// A3C loss, send it back as one flat Float32Array. Forked by a3c.ts with WORKER_FLAG; importing
+// this module without that flag (tests) only exposes A3cWorker.
+import * as tf from '@tensorflow/tfjs';
+import { pathToFileURL } from 'node:url';
+import { getMujoco } from '../envs/mujoco.js';
+import { makeEnvSync } from '../envs/registry.js';
+import { makeCustomEnvSync } from '../envs/custom.js';
+import type { Env } from '../envs/types.js';
+import { explainedVariance, nStepReturns } from '../rl/advantages.js';
+import { selectBackend } from '../rl/backend.js';
+import { categoricalEntropyTf, categoricalLogProbTf, gaussianEntropyTf, gaussianLogProbTf } from '../rl/distributions.js';
+import { RunningMeanStd } from '../rl/normalize.js';
+import { PolicyCore, RolloutBuffer } from '../rl/policy-core.js';
+import type { BackendChoice } from '../protocol.js';
+import { coreOptions } from './common.js';
+import {
+  paramCount, STAT_FIELDS, WORKER_FLAG, writeParams,
+  type A3cConfig, type A3cEnvSource, type A3cGradMsg, type A3cInitMsg, type A3cParamsMsg, type ParentToWorker, type WorkerToParent,
+} from './a3c.js';
+import type { AlgoContext } from './types.js';
+
+/**
+ * PolicyCore whose observe() normalizes with frozen (global) statistics and collects the raw
+ * observations' moments since the last send into `fresh` instead of updating the normalizer.
+ */
+class WorkerCore extends PolicyCore {
+  fresh?: RunningMeanStd;
+  override observe(): void {
+    if (this.obsNorm) {
+      this.fresh?.update(this.pool.obs, this.N);
+      this.obsNorm.normalize(this.pool.obs, this.N, this.normObs);
+    } else this.normObs.set(this.pool.obs);
+  }
+}
+
+export async function envMaker(src: A3cEnvSource): Promise<() => Env> {
+  switch (src.kind) {
+    case 'task':
+      await getMujoco();
+      return () => makeEnvSync(src.name);
+    case 'custom':
+      await getMujoco();
+      return () => makeCustomEnvSync(src.mjcf, src.preset);
+    case 'module': {
+      const mod = (await import(pathToFileURL(src.path).href)) as Record<string, unknown>;
+      const f = mod[src.exportName];
+      if (typeof f !== 'function') throw new TypeError(`a3c worker: ${src.path} has no function export "${src.exportName}"`);
+      return () => (f as (...a: unknown[]) => Env)(...(src.args ?? []));
+    }
+  }
+}
+
+export class A3cWorker {
+  readonly core: WorkerCore;
+  readonly numParams: number;
+  private readonly buf: RolloutBuffer;
+  private readonly ret: Float32Array;
+  private readonly adv: Float32Array;
+  private readonly grads: Float32Array;
+  private readonly stats = new Float64Array(STAT_FIELDS);
+  private readonly episodes: Float64Array;
+  private nEpisodes = 0;
+  private readonly moments: Float64Array | null;
+  private readonly vars: tf.Variable[];
+
+  constructor(init: Pick<A3cInitMsg, 'seed' | 'spec' | 'config'> & { backend: AlgoContext['backend'] }, makeEnv: () => Env) {
+    const c = init.config;
+    const ctx: AlgoContext = {
+      spec: init.spec, makeEnv, config: c, seed: init.seed, totalSteps: 0, backend: init.backend,
+      onEpisode: (ep) => this.onEpisode(ep.return, ep.length),
+      wantFrame: () => false, emitFrame: () => {},
+    };
+    this.core = new WorkerCore(ctx, coreOptions({ ...c, numEnvs: c.numEnvsPerWorker }, 'v', c.shared));
+    if (this.core.obsNorm) this.core.fresh = emptyRms(this.core.obsDim);
+    const { N, obsDim, actWidth } = this.core;
+    this.buf = new RolloutBuffer(c.numSteps, N, obsDim, actWidth);
+    this.ret = new Float32Array(c.numSteps * N);
+    this.adv = new Float32Array(c.numSteps * N);
+    this.vars = this.core.net.variables;
+    this.numParams = paramCount(this.vars);
+    this.grads = new Float32Array(this.numParams);
+    // At most one episode end per env step.
+    this.episodes = new Float64Array(2 * c.numSteps * N);
+    this.moments = this.core.obsNorm ? new Float64Array(2 * obsDim + 1) : null;
+  }
+
+  private onEpisode(ret: number, len: number): void {
+    this.episodes[2 * this.nEpisodes] = ret;
+    this.episodes[2 * this.nEpisodes + 1] = len;
+    this.nEpisodes++;
+  }
+
+  /** θ and the global obs statistics from the parent. */
+  setParams(params: Float32Array, obsRms: Float64Array | null): void {
+    writeParams(this.vars, params);
+    if (this.core.obsNorm && obsRms) this.core.obsNorm.rms.setState(obsRms);
+    this.core.syncActor();
+  }
+
+  /** One rollout and the gradient of the A3C loss on it. */
+  step(epoch: number, c: A3cConfig): A3cGradMsg {
+    const { core, buf } = this;
+    const { net, obsDim, actWidth } = core;
+    this.nEpisodes = 0;
+    core.collect(buf);
+    core.computeValues(buf);
+    nStepReturns(buf, buf.valueInfo, c.gamma, this.ret);
+    for (let i = 0; i < this.adv.length; i++) this.adv[i] = this.ret[i] - buf.values[i];
+    const B = buf.T * buf.N;
+    const vars = this.vars;
+    let stats: tf.Tensor1D | undefined;
+    const { grads, value } = tf.tidy(() => {
+      const obs = tf.tensor2d(buf.obs, [B, obsDim]);
+      const act = tf.tensor2d(buf.actions, [B, actWidth]);
+      const adv = tf.tensor1d(this.adv), ret = tf.tensor1d(this.ret);
+      return tf.variableGrads(() => {
+        const { out, logStd, value: v } = net.forward(obs);
+        let logp: tf.Tensor1D, ent: tf.Scalar;
+        if (net.cfg.discrete) {
+          logp = categoricalLogProbTf(out, tf.reshape(act, [-1]) as tf.Tensor1D);
+          ent = tf.mean(categoricalEntropyTf(out));
+        } else {
+          logp = gaussianLogProbTf(act, out, logStd as tf.Tensor);
+          ent = tf.mean(gaussianEntropyTf(logStd as tf.Tensor));
+        }
+        // −Φ·log π with Φ = R − V held constant; the critic learns from the squared error.
+        const pgLoss = tf.neg(tf.mean(tf.mul(adv, logp)));
+        const vLoss = tf.mean(tf.square(tf.sub(ret, v as tf.Tensor1D)));
+        stats = tf.keep(tf.stack([pgLoss, vLoss, ent]) as tf.Tensor1D);
+        return tf.add(tf.sub(pgLoss, tf.mul(c.entCoef, ent)), tf.mul(c.vfCoef, vLoss)) as tf.Scalar;
+      }, vars);
+    });
+    let o = 0;
+    for (const v of vars) {
+      const g = grads[v.name];
+      // A variable the loss does not reach has no gradient: zero.
+      if (g) this.grads.set(g.dataSync() as Float32Array, o);
+      else this.grads.fill(0, o, o + v.size);
+      o += v.size;
+    }
+    const s = (stats as unknown as tf.Tensor1D).dataSync();
+    tf.dispose([value, stats as unknown as tf.Tensor, ...Object.values(grads)]);
+    this.stats[0] = s[0];
+    this.stats[1] = s[1];
+    this.stats[2] = s[2];
+    this.stats[3] = explainedVariance(buf.values, this.ret);
+    this.stats[4] = B;
+    this.stats[5] = this.nEpisodes;
+    let moments: Float64Array | null = null;
+    if (this.moments && core.fresh) {
+      this.moments.set(core.fresh.getState());
+      moments = this.moments;
+      resetRms(core.fresh);
+    }
+    // Serialization copies at send, so the same buffers serve every message.
+    return { type: 'grads', epoch, grads: this.grads, stats: this.stats, episodes: this.episodes.subarray(0, 2 * this.nEpisodes), obsMoments: moments };
+  }
+
+  dispose(): void {
+    this.core.dispose();
+  }
+}
+
+function emptyRms(d: number): RunningMeanStd {
+  const r = new RunningMeanStd(d);
+  resetRms(r);
+  return r;
+}
+
+/** Count 0: the next batch's moments become the statistics exactly. */
+function resetRms(r: RunningMeanStd): void {
+  r.mean.fill(0);
+  r.var.fill(1);
+  r.count = 0;
+}
+
+function send(msg: WorkerToParent): void {
+  process.send?.(msg);
+}
+
+async function main(): Promise<void> {
+  let worker: A3cWorker | null = null;
+  let config: A3cConfig | null = null;
+  // Messages are handled strictly one after another (init is async).
+  let chain: Promise<void> = Promise.resolve();
+  const fail = (e: unknown) => {
+    const err = e instanceof Error ? e : new Error(String(e));
+    send({ type: 'error', name: err.name, message: err.message });
+    setTimeout(() => process.exit(1), 50);
+  };
+  const handle = async (m: ParentToWorker) => {
+    if (m.type === 'init') {
+      await selectBackend(m.backend as BackendChoice);
+      const makeEnv = await envMaker(m.envSource);
+      config = m.config;
+      worker = new A3cWorker({ seed: m.seed, spec: m.spec, config: m.config, backend: tf.getBackend() as AlgoContext['backend'] }, makeEnv);
+      send({ type: 'ready', numParams: worker.numParams });
+    } else if (m.type === 'params') {
+      if (!worker || !config) throw new Error('params before init');
+      const p = m as A3cParamsMsg;
+      worker.setParams(p.params, p.obsRms);
+      send(worker.step(p.epoch, config));
+    } else if (m.type === 'stop') {
+      worker?.dispose();
+      process.exit(0);
+    }
+  };
+  process.on('message', (m) => {
+    chain = chain.then(() => handle(m as ParentToWorker)).catch(fail);
+  });
+  // The parent is gone: nobody to send gradients to.
+  process.on('disconnect', () => process.exit(0));
+}
+
+if (process.argv.includes(WORKER_FLAG)) void main();
