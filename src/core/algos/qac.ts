@@ -1,0 +1,205 @@
+// Q actor-critic, online, as in the lecture's pseudo-code (after Lilian Weng), batched over N envs:
+//
+//   sample a ~ π_θ(·|s)
+//   for each step: take a, observe r, s';  sample a' ~ π_θ(·|s')
+//     θ ← θ + α_θ · Q_w(s,a) ∇_θ log π_θ(a|s)
+//     δ = r + γ Q_w(s',a') − Q_w(s,a)         (Q_w(s',a') = 0 after a terminal state)
+//     w ← w + α_w · δ ∇_w Q_w(s,a)
+//     a ← a', s ← s'
+//
+// At a time-limit truncation δ bootstraps from the real final state and an action sampled there;
+// the next episode then starts with a fresh sample at its initial state.
+import * as tf from '@tensorflow/tfjs';
+import { choice, int, num, type ConfigOf, resolveConfig } from '../config/schema.js';
+import { categoricalLogProbTf, gaussianLogProbTf, sampleCategorical, sampleGaussian, squashValue } from '../rl/distributions.js';
+import { clipByGlobalNorm, Optimizer, scheduledLr, type LrSchedule } from '../rl/optim.js';
+import { assertFiniteNumbers, PolicyCore } from '../rl/policy-core.js';
+import { coreOptions, gammaField, NETWORK_FIELDS, NORM_FIELDS, numEnvsField, OPTIM_FIELDS } from './common.js';
+import type { AlgoContext, AlgoModule, AlgoState, Algorithm, UpdateStats } from './types.js';
+
+export const QAC_SCHEMA = {
+  numEnvs: numEnvsField(8),
+  stepsPerUpdate: int(100, 'online steps between two UpdateStats reports (learning happens every step)', 1),
+  gamma: gammaField,
+  ...NETWORK_FIELDS,
+  ...NORM_FIELDS,
+  ...OPTIM_FIELDS,
+  lr: num(1e-4, 'actor learning rate α_θ', { min: 0 }),
+  criticLr: num(1e-3, 'critic learning rate α_w', { min: 0 }),
+  lrSchedule: choice('constant', ['constant', 'linear'] as const, 'learning-rate schedule'),
+  maxGradNorm: num(1, 'clip each gradient step’s global norm to this (0: off)', { min: 0 }),
+} as const;
+export type QacConfig = ConfigOf<typeof QAC_SCHEMA>;
+
+class Qac implements Algorithm {
+  readonly name = 'qac' as const;
+  private readonly core: PolicyCore;
+  private readonly optPi: Optimizer;
+  private readonly optQ: Optimizer;
+  private readonly s: Float32Array;
+  private readonly a: Float32Array;
+  private readonly sBoot: Float32Array;
+  private readonly aBoot: Float32Array;
+  private readonly aEnv: Float32Array;
+  private readonly uTmp: Float32Array;
+  private readonly r: Float32Array;
+  private readonly notTerm: Float32Array;
+  private readonly scratch: Float64Array;
+  private readonly totalSteps: number;
+
+  constructor(ctx: AlgoContext, private readonly c: QacConfig) {
+    this.core = new PolicyCore(ctx, coreOptions(c, 'q', false));
+    const { N, obsDim, actWidth, net } = this.core;
+    if (this.core.discrete) throw new RangeError('qac: Q(s,a) takes a continuous action; use a box-action task');
+    this.optPi = new Optimizer(net.actorVars, { kind: c.optimizer, eps: c.optimEps });
+    this.optQ = new Optimizer(net.criticVars, { kind: c.optimizer, eps: c.optimEps });
+    this.s = new Float32Array(N * obsDim);
+    this.sBoot = new Float32Array(N * obsDim);
+    this.a = new Float32Array(N * actWidth);
+    this.aBoot = new Float32Array(N * actWidth);
+    this.aEnv = new Float32Array(N * actWidth);
+    this.uTmp = new Float32Array(N * actWidth);
+    this.r = new Float32Array(N);
+    this.notTerm = new Float32Array(N);
+    this.scratch = new Float64Array(this.core.actDim);
+    this.totalSteps = ctx.totalSteps;
+    // Initial s and a ~ π(·|s).
+    this.s.set(this.core.normObs);
+    this.sample(this.s, this.a);
+  }
+
+  get steps(): number {
+    return this.core.pool.steps;
+  }
+
+  /** Samples pre-squash actions u ~ π(·|obs) for all N rows with one tf forward. */
+  private sample(obs: Float32Array, u: Float32Array): void {
+    const { core } = this;
+    const { N, obsDim, actDim, net } = core;
+    const o = tf.tidy(() => {
+      const f = net.forward(tf.tensor2d(obs, [N, obsDim]), false);
+      // clone: a state-independent log σ is the variable itself, which must survive the dispose below
+      return [f.out, f.logStd ? tf.clone(f.logStd) : tf.zeros([actDim])] as const;
+    });
+    const mu = o[0].dataSync() as Float32Array, ls = o[1].dataSync() as Float32Array;
+    tf.dispose([o[0], o[1]]);
+    if (core.discrete) for (let n = 0; n < N; n++) u[n] = sampleCategorical(mu, actDim, n, core.rng, this.scratch);
+    else sampleGaussian(mu, ls, N, actDim, core.rng, u, this.uTmp, 'none');
+  }
+
+  /** Env actions from pre-squash samples (clip or tanh into the bounds). */
+  private envActions(u: Float32Array): void {
+    const { actDim, low, high } = this.core;
+    for (let i = 0; i < u.length; i++) this.aEnv[i] = squashValue(u[i], this.c.squash, i % actDim, low, high);
+  }
+
+  async update(): Promise<UpdateStats> {
+    const { core, c } = this;
+    const { pool, N, obsDim, actWidth, net } = core;
+    let sumPi = 0, sumQ = 0, sumNorm = 0;
+    for (let k = 0; k < c.stepsPerUpdate; k++) {
+      // take a, observe r, s'
+      this.envActions(this.a);
+      pool.stepAll(this.aEnv);
+      if (core.rewScaler) core.rewScaler.scale(pool.rewards, pool.done);
+      this.r.set(pool.rewards);
+      core.observe();
+      // s' for bootstrapping: the real final state where an episode ended.
+      this.sBoot.set(core.normObs);
+      for (let n = 0; n < N; n++) {
+        this.notTerm[n] = pool.terminated[n] ? 0 : 1;
+        if (pool.done[n]) core.normalizeFinal(n, this.sBoot, n * obsDim);
+      }
+      // a' ~ π(·|s')
+      this.sample(this.sBoot, this.aBoot);
+      const lr = scheduledLr(c.lr, c.lrSchedule as LrSchedule, pool.steps / this.totalSteps);
+      const lrQ = scheduledLr(c.criticLr, c.lrSchedule as LrSchedule, pool.steps / this.totalSteps);
+      const res = tf.tidy(() => {
+        const s = tf.tensor2d(this.s, [N, obsDim]), a = tf.tensor2d(this.a, [N, actWidth]);
+        // Targets are constants: Q_w(s,a) as the actor's Φ, and r + γ Q_w(s',a') for the critic.
+        const qSa = net.q(s, a);
+        const qNext = net.q(tf.tensor2d(this.sBoot, [N, obsDim]), tf.tensor2d(this.aBoot, [N, actWidth]));
+        const y = tf.add(tf.tensor1d(this.r), tf.mul(tf.mul(c.gamma, tf.tensor1d(this.notTerm)), qNext));
+        const { grads } = tf.variableGrads(() => {
+          const { out, logStd } = net.forward(s, false);
+          const logp = core.discrete ? categoricalLogProbTf(out, tf.reshape(a, [-1]) as tf.Tensor1D) : gaussianLogProbTf(a, out, logStd as tf.Tensor);
+          // θ ← θ + α Q_w(s,a) ∇ log π(a|s)  ⇔  descend −mean(Q·log π)
+          const piLoss = tf.neg(tf.mean(tf.mul(qSa, logp)));
+          // w ← w + α δ ∇Q_w(s,a)  ⇔  descend ½ mean(δ²) with the target held fixed
+          const qLoss = tf.mul(0.5, tf.mean(tf.square(tf.sub(y, net.q(s, a)))));
+          return tf.add(piLoss, qLoss) as tf.Scalar;
+        });
+        const gPi = clipByGlobalNorm(net.actorVars.map((v) => grads[v.name]), c.maxGradNorm);
+        const gQ = clipByGlobalNorm(net.criticVars.map((v) => grads[v.name]), c.maxGradNorm);
+        this.optPi.apply(gPi.grads, lr);
+        this.optQ.apply(gQ.grads, lrQ);
+        return tf.stack([tf.neg(tf.mean(qSa)), tf.mean(tf.square(tf.sub(y, qSa))), tf.add(gPi.norm, gQ.norm)]);
+      });
+      const v = res.dataSync();
+      res.dispose();
+      sumPi += v[0];
+      sumQ += v[1];
+      sumNorm += v[2];
+      // the episode that started at a reset needs its first action from its own initial state
+      let anyDone = false;
+      for (let n = 0; n < N; n++) anyDone ||= pool.done[n] === 1;
+      if (anyDone) {
+        this.sample(core.normObs, this.uTmp);
+        for (let n = 0; n < N; n++) if (pool.done[n]) for (let j = 0; j < actWidth; j++) this.aBoot[n * actWidth + j] = this.uTmp[n * actWidth + j];
+      }
+      // a ← a', s ← s'
+      this.a.set(this.aBoot);
+      this.s.set(core.normObs);
+    }
+    const K = c.stepsPerUpdate;
+    const stats: UpdateStats = { policyLoss: sumPi / K, valueLoss: sumQ / K, entropy: NaN, approxKl: NaN, clipFraction: NaN, explainedVariance: NaN, gradNorm: sumNorm / K };
+    assertFiniteNumbers('qac update', { policyLoss: stats.policyLoss, valueLoss: stats.valueLoss, gradNorm: stats.gradNorm });
+    net.assertFinite('qac update');
+    core.syncActor();
+    return stats;
+  }
+
+  act(obs: Float32Array, deterministic: boolean): Float32Array {
+    return this.core.act(obs, deterministic);
+  }
+  policyAt(obs: Float32Array) {
+    return this.core.policyAt(obs);
+  }
+  snapshot() {
+    return this.core.snapshot();
+  }
+  async saveState(): Promise<AlgoState> {
+    const tensors: Record<string, AlgoState['tensors'][string]> = {}, json: Record<string, unknown> = {};
+    this.core.saveInto(tensors, json);
+    const p = this.optPi.getState(), q = this.optQ.getState();
+    tensors['optPi'] = p.slots;
+    tensors['optQ'] = q.slots;
+    json['optPiStep'] = p.step;
+    json['optQStep'] = q.step;
+    tensors['qac/s'] = Float32Array.from(this.s);
+    tensors['qac/a'] = Float32Array.from(this.a);
+    return { tensors, json };
+  }
+  async loadState(state: AlgoState): Promise<void> {
+    this.core.loadFrom(state);
+    this.optPi.setState({ slots: state.tensors['optPi'] as Float32Array, step: Number(state.json['optPiStep']) });
+    this.optQ.setState({ slots: state.tensors['optQ'] as Float32Array, step: Number(state.json['optQStep']) });
+    this.s.set(state.tensors['qac/s'] as Float32Array);
+    this.a.set(state.tensors['qac/a'] as Float32Array);
+  }
+  async dispose(): Promise<void> {
+    this.optPi.dispose();
+    this.optQ.dispose();
+    this.core.dispose();
+  }
+}
+
+export const qac: AlgoModule = {
+  name: 'qac',
+  title: 'Q Actor-Critic (online)',
+  summary: 'the lecture’s online Q actor-critic: Φ = Q_w(s,a), SARSA-style TD critic, every step',
+  schema: QAC_SCHEMA,
+  async create(ctx) {
+    return new Qac(ctx, resolveConfig(QAC_SCHEMA, ctx.config as Record<string, unknown>, 'qac'));
+  },
+};
