@@ -138,6 +138,7 @@ async function main(): Promise<void> {
   let trainPressedAt = 0;
   let liveView = true;
   let playing: EvaluationResult | null = null;
+  let lastRunsRefresh = 0;
 
   const setState = (s: LabState, runDir: string | null): void => {
     state = s;
@@ -372,8 +373,11 @@ async function main(): Promise<void> {
         if (e.crashed) toast(e.message);
         void refreshRuns();
         break;
-      case 'episode':
       case 'checkpoint':
+        // Keep the runs list's steps and status current without listing on every update.
+        if (Date.now() - lastRunsRefresh > 5000) { lastRunsRefresh = Date.now(); void refreshRuns(); }
+        break;
+      case 'episode':
         break;
     }
   });

@@ -28,8 +28,11 @@ async function stats(): Promise<Stats> {
 
 async function until<T>(what: string, f: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number): Promise<T> {
   const t0 = Date.now();
+  const errorBefore = (await stats()).lastError;
   let v = await f();
   while (!ok(v)) {
+    const err = (await stats()).lastError;
+    if (err !== errorBefore) throw new Error(`the page reported an error while waiting for ${what}: ${err}`);
     if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(v)}; page error: ${(await stats()).lastError}`);
     await new Promise((r) => setTimeout(r, 250));
     v = await f();

@@ -34,7 +34,7 @@ export function geometryFor(g: RenderGeom): BufferGeometry | null {
 
 let checker: CanvasTexture | null = null;
 /** A two-tone checker with grid lines: the floor reads as a floor and motion is visible. */
-function checkerTexture(): CanvasTexture {
+export function checkerTexture(): CanvasTexture {
   if (checker) return checker;
   const cv = document.createElement('canvas');
   cv.width = cv.height = 128;

@@ -1,12 +1,12 @@
 // The 3D view: a scene built once per RenderDescription; per frame only poses are copied into
 // the existing meshes. Renders on demand (new poses, camera moves, resize), follows trackBody.
 import {
-  AmbientLight, Color, DirectionalLight, Fog, GridHelper, HemisphereLight, Mesh, PCFSoftShadowMap, PerspectiveCamera, Scene,
+  AmbientLight, Color, DirectionalLight, Fog, GridHelper, HemisphereLight, Mesh, MeshStandardMaterial, PCFSoftShadowMap, PerspectiveCamera, PlaneGeometry, Scene,
   SRGBColorSpace, Vector3, WebGLRenderer, type Object3D,
 } from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 import { POSE_STRIDE, type RenderDescription } from '../../core/envs/types.js';
-import { meshFor } from './geoms.js';
+import { checkerTexture, meshFor } from './geoms.js';
 import { applyPoses, createMujocoRoot } from './mujoco-frame.js';
 
 export interface ViewStats {
@@ -26,7 +26,9 @@ export class SceneView {
   private readonly controls: OrbitControls;
   private readonly world = createMujocoRoot();
   private readonly sun = new DirectionalLight(0xffffff, 2.2);
-  private readonly grid = new GridHelper(40, 80, 0x5a6678, 0x3a4250);
+  /** Floor for models without a plane of their own (scene space, Y-up; not a MuJoCo geom). */
+  private readonly floor = new Mesh(new PlaneGeometry(40, 40).rotateX(-Math.PI / 2), new MeshStandardMaterial({ roughness: 0.95, metalness: 0 }));
+  private readonly grid = new GridHelper(40, 40, 0x56657a, 0x3b4556);
   private objects: (Object3D | null)[] = [];
   private tracked: Object3D | null = null;
   private readonly followPos = new Vector3();
@@ -61,8 +63,15 @@ export class SceneView {
     sc.left = sc.bottom = -4; sc.right = sc.top = 4; sc.near = 0.5; sc.far = 30;
     this.sun.shadow.bias = -0.0005;
     this.scene.add(this.sun, this.sun.target, this.world);
-    this.grid.visible = false;
-    this.scene.add(this.grid);
+    const tex = checkerTexture().clone();
+    tex.repeat.set(20, 20);
+    tex.needsUpdate = true;
+    (this.floor.material as MeshStandardMaterial).map = tex;
+    this.floor.receiveShadow = true;
+    this.grid.position.y = 0.002;
+    this.floor.add(this.grid);
+    this.floor.visible = false;
+    this.scene.add(this.floor);
 
     this.camera.position.set(2.2, 1.4, 3.0);
     this.controls = new OrbitControls(this.camera, this.canvas);
@@ -91,7 +100,7 @@ export class SceneView {
       return m;
     });
     this.hasPlane = desc.geoms.some((g) => g.type === 'plane');
-    this.grid.visible = !this.hasPlane;
+    this.floor.visible = !this.hasPlane;
     this.placedFloor = this.hasPlane;
     this.needsAim = true;
     const ti = desc.geoms.findIndex((g) => g.body === desc.trackBody && g.type !== 'plane');
@@ -160,13 +169,13 @@ export class SceneView {
     this.tracked = null;
   }
 
-  /** Without a floor plane, a grid goes just under the lowest geom of the first frame. */
+  /** Without a floor plane, a floor goes just under the lowest geom of the first frame. */
   private placeGrid(): void {
     this.world.updateMatrixWorld();
     let minY = Infinity;
     const p = this.delta;
     for (const o of this.objects) if (o) minY = Math.min(minY, o.getWorldPosition(p).y);
-    this.grid.position.y = Number.isFinite(minY) ? minY - 0.15 : 0;
+    this.floor.position.y = Number.isFinite(minY) ? minY - 0.15 : 0;
     this.placedFloor = true;
   }
 
