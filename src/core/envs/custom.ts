@@ -200,7 +200,11 @@ export class CustomEnv extends MujocoEnv {
     const p = this.v.siteXpos;
     const f = 3 * this.layout.tip;
     const t = 3 * this.layout.target;
-    const distance = -Math.hypot(p[f] - p[t], p[f + 1] - p[t + 1], p[f + 2] - p[t + 2]);
+    // Not Math.hypot: V8's builtin allocates a scratch array per call.
+    const dx = p[f] - p[t];
+    const dy = p[f + 1] - p[t + 1];
+    const dz = p[f + 2] - p[t + 2];
+    const distance = -Math.sqrt(dx * dx + dy * dy + dz * dz);
     const ctrl = -0.1 * sq;
     this.terms.distance = distance;
     this.terms.ctrl_cost = ctrl;

@@ -30,7 +30,7 @@ export class ReacherEnv extends MujocoEnv {
     do {
       gx = rng.uniform(-0.2, 0.2);
       gy = rng.uniform(-0.2, 0.2);
-    } while (Math.hypot(gx, gy) >= 0.2);
+    } while (gx * gx + gy * gy >= 0.04);
     qpos[this.nq - 2] = gx;
     qpos[this.nq - 1] = gy;
     for (let i = 0; i < this.nv; i++) qvel[i] = this.initQvel[i] + rng.uniform(-0.005, 0.005);
@@ -60,7 +60,11 @@ export class ReacherEnv extends MujocoEnv {
     const xpos = this.v.xpos;
     const f = 3 * this.fingertip;
     const t = 3 * this.target;
-    const dist = Math.hypot(xpos[f] - xpos[t], xpos[f + 1] - xpos[t + 1], xpos[f + 2] - xpos[t + 2]);
+    // Not Math.hypot: V8's builtin allocates a scratch array per call.
+    const dx = xpos[f] - xpos[t];
+    const dy = xpos[f + 1] - xpos[t + 1];
+    const dz = xpos[f + 2] - xpos[t + 2];
+    const dist = Math.sqrt(dx * dx + dy * dy + dz * dz);
     const rd = -dist * ReacherEnv.DIST_WEIGHT;
     const rc = -MujocoEnv.sumSquares(action, this.nu) * ReacherEnv.CTRL_WEIGHT;
     this.terms.distance = rd;
