@@ -114,7 +114,7 @@ export class Curves {
       const axis: uPlot.Axis = { stroke: '#8b95a5', grid: { stroke: '#262d38', width: 1 }, ticks: { stroke: '#262d38', width: 1 }, font: '11px system-ui, sans-serif' };
       const plot = new uPlot({
         width: 300, height: 150, series, bands,
-        legend: { show: this.runs.length > 1 || def.band === true, live: true },
+        legend: { show: this.runs.length > 1, live: true },
         cursor: { drag: { x: true, y: false } },
         scales: { x: { time: false } },
         axes: [{ ...axis, values: (_u, vals) => vals.map(fmtSteps) }, { ...axis, size: 52, values: (_u, vals) => vals.map(fmt) }],

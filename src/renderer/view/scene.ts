@@ -187,7 +187,7 @@ export class SceneView {
       this.needsAim = false;
       // First frame of a model: aim at the body from a sensible distance.
       this.controls.target.copy(this.followPos);
-      this.camera.position.copy(this.followPos).add(this.delta.set(2.4, 1.2, 3.2));
+      this.camera.position.copy(this.followPos).add(this.delta.set(1.7, 0.9, 2.3));
       this.lastFollow.copy(this.followPos);
     }
     // Move camera and target by the body's displacement (horizontal only, smoothed) so the
