@@ -89,6 +89,7 @@ export abstract class MujocoEnv implements Env {
   private readonly ctrlLow: Float64Array;
   private readonly ctrlHigh: Float64Array;
   private readonly actDim: number;
+  private readonly frameSkip: number;
   private readonly discreteN: number;
   private readonly trackBodyName: string | undefined;
   private elapsed = 0;
@@ -124,6 +125,7 @@ export abstract class MujocoEnv implements Env {
     this.extraState = new Float64Array(extraStateSize);
     this.trackBodyName = config.trackBody;
 
+    this.frameSkip = this.spec.frameSkip;
     this.discreteN = config.discreteActions ?? 0;
     this.actDim = this.discreteN > 0 ? 1 : this.nu;
     if (this.spec.actDim !== this.actDim) {
@@ -216,9 +218,10 @@ export abstract class MujocoEnv implements Env {
     this.applyAction(action, v.ctrl);
     const m = this.model;
     const d = this.data;
-    for (let k = 0; k < this.spec.frameSkip; k++) this.mj.mj_step(m, d);
-    if (this.needsRnePost) this.mj.mj_rnePostConstraint(m, d);
-    v.refresh();
+    const mj = this.mj;
+    // mj_step works inside MjData's preallocated arena, so the heap (and our views) cannot move here.
+    for (let k = this.frameSkip; k > 0; k--) mj.mj_step(m, d);
+    if (this.needsRnePost) mj.mj_rnePostConstraint(m, d);
 
     const reward = this.computeReward(action);
     this.terminated = this.isTerminated();
