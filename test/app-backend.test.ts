@@ -114,6 +114,18 @@ describe('LabBackend', () => {
     expect(ev.killed).not.toBeNull();
   });
 
+  it('a trainer that answers start synchronously still ends up running', async () => {
+    const sync = fakeDeps((t) => {
+      t.onSend = (m, self) => {
+        if (m.type === 'start') self.emit({ type: 'started', runDir: m.runDir, backend: 'cpu', spec: fakeCatalog.tasks[0], render, startStep: 0 });
+      };
+    });
+    const b = new LabBackend(root, sync);
+    await createDispatcher(b)('start', req);
+    expect(b.status.state).toBe('running');
+    b.dispose();
+  });
+
   it('custom MJCF text is stored under the runs root and passed by path', async () => {
     const content = '<mujoco model="m"><worldbody/></mujoco>';
     await call('start', { ...req, task: 'custom', custom: { name: 'm.xml', content, preset: 'upright' } });

@@ -210,9 +210,10 @@ export class LabBackend {
       setState(run.state === 'failed' ? 'failed' : 'crashed', message);
       this.emit({ type: 'trainer-exit', runDir, code, signal, crashed: true, lastCheckpointStep: ckpt, message });
     });
-    host.send({ type: 'start', config, runDir, resume });
-    host.send({ type: 'set-live-view', ...this.liveView });
+    // State first: a trainer may answer 'started' before send() returns.
     setState('starting');
+    host.send({ type: 'set-live-view', ...this.liveView });
+    host.send({ type: 'start', config, runDir, resume });
   }
 
   private onTrainerMessage(run: ActiveRun, m: TrainerToHost, setState: (s: LabState, msg?: string) => void): void {

@@ -32,6 +32,7 @@ export function buildSchemaForm(schema: Schema, preset: Readonly<Record<string, 
       onChange();
     });
     input.dataset.field = name;
+    input.title = f.doc;
     row.appendChild(input);
     el.appendChild(row);
     readers.push({ name, read });
