@@ -47,7 +47,10 @@ export async function envMaker(src: A3cEnvSource): Promise<() => Env> {
       const mod = (await import(pathToFileURL(src.path).href)) as Record<string, unknown>;
       const f = mod[src.exportName];
       if (typeof f !== 'function') throw new TypeError(`a3c worker: ${src.path} has no function export "${src.exportName}"`);
-      return () => (f as (...a: unknown[]) => Env)(...(src.args ?? []));
+      const args = src.args ?? [];
+      // A class (Env implementation) is constructed; anything else is called as a factory.
+      if (/^class[\s{]/.test(Function.prototype.toString.call(f))) return () => new (f as new (...a: unknown[]) => Env)(...args);
+      return () => (f as (...a: unknown[]) => Env)(...args);
     }
   }
 }
@@ -55,9 +58,10 @@ export async function envMaker(src: A3cEnvSource): Promise<() => Env> {
 export class A3cWorker {
   readonly core: WorkerCore;
   readonly numParams: number;
-  private readonly buf: RolloutBuffer;
-  private readonly ret: Float32Array;
-  private readonly adv: Float32Array;
+  /** The last rollout, its n-step returns R_t and advantages R_t − V(s_t) (tests, diagnostics). */
+  readonly buf: RolloutBuffer;
+  readonly ret: Float32Array;
+  readonly adv: Float32Array;
   private readonly grads: Float32Array;
   private readonly stats = new Float64Array(STAT_FIELDS);
   private readonly episodes: Float64Array;

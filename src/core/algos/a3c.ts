@@ -13,8 +13,9 @@
 //
 // Observation normalization: the running mean/std lives here. Workers normalize with the
 // statistics sent along with θ and send back the moments of the raw observations they saw; this
-// process merges them (Chan's rule). Reward scaling (normReward, off by default) is per worker and
-// not checkpointed.
+// process merges them (Chan's rule). Reward scaling (normReward, on by default as in A2C) is per
+// worker: each keeps its own running return std, which is not checkpointed (re-estimated after a
+// resume or a restart).
 //
 // Not bit-reproducible: the order in which gradients arrive depends on OS scheduling. Checkpoints
 // hold θ, the optimizer, the normalizer and the counters; the workers' env states are not saved
@@ -50,7 +51,7 @@ export const A3C_SCHEMA = {
   shared: bool(false, 'one trunk for actor and critic (A3C-style parameter sharing)'),
   ...NETWORK_FIELDS,
   ...NORM_FIELDS,
-  normReward: bool(false, 'scale rewards by the running std of the discounted return (per worker, not checkpointed)'),
+  normReward: bool(true, 'scale rewards by the running std of the discounted return (per worker, not checkpointed)'),
   ...OPTIM_FIELDS,
   optimizer: choice('rmsprop', ['adam', 'rmsprop'] as const, 'global optimizer, its statistics shared by all workers (paper: RMSProp)'),
   lr: num(7e-4, 'learning rate', { min: 0 }),
