@@ -47,7 +47,7 @@ const MIME: Record<string, string> = {
   '.wasm': 'application/wasm', '.ico': 'image/x-icon', '.woff2': 'font/woff2',
 };
 
-export const SERVE_CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+export const SERVE_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
   "connect-src 'self' ws://127.0.0.1:*; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
 
 export async function startServe(opts: ServeOptions): Promise<ServeHandle> {

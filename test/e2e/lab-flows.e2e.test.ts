@@ -22,6 +22,7 @@ let browser: Browser | undefined;
 let page: Page;
 let root: string;
 let deps: ReturnType<typeof scriptedDeps>;
+const consoleProblems: string[] = [];
 
 const stats = (): Promise<Stats> => page.evaluate(() => window.__labStats as unknown as Stats);
 async function until(what: string, ok: (v: Stats) => boolean, timeoutMs = 20_000): Promise<Stats> {
@@ -43,6 +44,8 @@ describe.skipIf(!existsSync(CHROMIUM))('lab UI flows (scripted trainer)', () => 
     s = await startServe({ host: '127.0.0.1', port: 0, runsRoot: root, rendererDir, backend: new LabBackend(root, deps) });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'] });
     page = await browser.newPage({ viewport: { width: 1500, height: 940 } });
+    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') consoleProblems.push(m.text()); });
+    page.on('pageerror', (e) => consoleProblems.push(String(e)));
   }, 180_000);
   afterAll(async () => {
     await browser?.close();
@@ -125,5 +128,7 @@ describe.skipIf(!existsSync(CHROMIUM))('lab UI flows (scripted trainer)', () => 
     await page.screenshot({ path: path.join(SHOTS, 'flows-02-overlay.png') });
     await page.click('#stop');
     await until('stopped', (v) => v.state === 'stopped');
+    // The strict CSP (no inline styles or scripts) holds: nothing was refused, nothing threw.
+    expect(consoleProblems.filter((m) => /Content Security Policy|Refused|Uncaught/i.test(m))).toEqual([]);
   }, 180_000);
 });
