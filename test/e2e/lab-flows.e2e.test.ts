@@ -66,6 +66,12 @@ describe.skipIf(!existsSync(CHROMIUM))('lab UI flows (scripted trainer)', () => 
     expect(await page.locator('#phi-row').isVisible()).toBe(true);
     await page.selectOption('#phi', 'return');
     expect(await page.getAttribute('[data-field="lr"]', 'title')).toBe('learning rate');
+    // The token leaves the address bar; a reload still works through the session cookie.
+    expect(page.url()).toBe(`http://127.0.0.1:${s.port}/`);
+    await page.reload();
+    await page.waitForSelector('body[data-ready="true"]');
+    expect(await page.locator('#task option').count()).toBeGreaterThan(1);
+    await page.selectOption('#phi', 'return');
     await page.click('#train');
     await until('curve points', (v) => v.metricsPoints >= 3);
     const start = deps.spawned[0].sent.find((m) => m.type === 'start');

@@ -8,6 +8,8 @@ export function connectLab(onConnectionLost: (why: string) => void): LabApi {
   if (ipc) return ipc;
   // Serve mode: the page came with ?token=…; the WS upgrade carries it (the cookie does too).
   const token = new URLSearchParams(location.search).get('token') ?? '';
+  // Keep the secret out of the address bar and history; reloads authenticate by the cookie.
+  if (token) history.replaceState(null, '', location.pathname);
   const url = `ws://${location.host}/ws${token ? `?token=${encodeURIComponent(token)}` : ''}`;
   return wsBridge(url, onConnectionLost);
 }
