@@ -69,3 +69,16 @@ describe('checkpoint container', () => {
     expect(readdirSync(dir)).toEqual(['a.json']);
   });
 });
+
+describe('checkpoint read from a Node Buffer', () => {
+  it('decodes tensors from a Buffer view (readFileSync) into arrays of their own', () => {
+    const bytes = encodeCheckpoint(sample());
+    // A Buffer sharing a larger ArrayBuffer, as Node's pooled reads return.
+    const pool = Buffer.alloc(bytes.length + 64);
+    pool.set(bytes, 16);
+    const view = pool.subarray(16, 16 + bytes.length);
+    const back = decodeCheckpoint(view);
+    expect(Array.from(back.state.tensors.w)).toEqual(Array.from(sample().state.tensors.w));
+    expect(back.state.tensors.w.buffer.byteLength).toBe(4 * 4);
+  });
+});

@@ -92,6 +92,7 @@ describe('trainer process', () => {
     const before = readMetrics(dir).filter((r) => r.steps <= ckptStep);
     expect(before.length).toBeGreaterThan(0);
     const { done, seen } = await runToEnd(config, dir, true);
+    expect(seen.find((m) => m.type === 'error')).toBeUndefined();
     expect(done.reason).toBe('finished');
     const started = seen.find((m) => m.type === 'started');
     expect(started && started.type === 'started' && started.startStep).toBe(ckptStep);

@@ -95,8 +95,8 @@ export function decodeCheckpoint(bytes: Uint8Array, path = '<memory>'): Checkpoi
     if (!Ctor) throw new CheckpointError(path, `unknown dtype ${t.dtype} for ${t.name}`);
     const end = t.offset + t.length * Ctor.BYTES_PER_ELEMENT;
     if (t.offset < 0 || end > payload.byteLength) throw new CheckpointError(path, `tensor ${t.name} lies outside the payload`);
-    // Copy into a fresh aligned buffer so the caller owns it.
-    tensors[t.name] = new Ctor(payload.slice(t.offset, end).buffer);
+    // Copy into a fresh aligned buffer so the caller owns it (Buffer#slice would not copy).
+    tensors[t.name] = new Ctor(Uint8Array.prototype.slice.call(payload, t.offset, end).buffer);
   }
   return { state: { tensors, json: header.json ?? {} }, trainer: header.trainer };
 }
