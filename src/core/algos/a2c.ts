@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { bool, choice, int, num, type ConfigOf, resolveConfig } from '../config/schema.js';
 import { explainedVariance, gae, nStepReturns, normalizeInPlace } from '../rl/advantages.js';
 import { categoricalEntropyTf, categoricalLogProbTf, gaussianEntropyTf, gaussianLogProbTf } from '../rl/distributions.js';
-import { clipByGlobalNorm, Optimizer, scheduledLr, type LrSchedule } from '../rl/optim.js';
+import { Optimizer, scheduledLr, type LrSchedule } from '../rl/optim.js';
 import { assertFiniteNumbers, PolicyCore, RolloutBuffer } from '../rl/policy-core.js';
 import { coreOptions, gammaField, NETWORK_FIELDS, NORM_FIELDS, numEnvsField, OPTIM_FIELDS } from './common.js';
 import type { AlgoContext, AlgoModule, AlgoState, Algorithm, UpdateStats } from './types.js';
@@ -90,10 +90,9 @@ class A2c implements Algorithm {
         return tf.add(tf.sub(pgLoss, tf.mul(c.entCoef, ent)), tf.mul(c.vfCoef, vLoss)) as tf.Scalar;
       }, vars);
     });
-    const clipped = clipByGlobalNorm(vars.map((v) => grads[v.name]), c.maxGradNorm);
-    this.opt.apply(clipped.grads, lr);
-    const s = (stats as unknown as tf.Tensor1D).dataSync(), gn = clipped.norm.dataSync()[0];
-    tf.dispose([value, stats as unknown as tf.Tensor, clipped.norm, ...clipped.grads, ...Object.values(grads)]);
+    const norm = this.opt.applyClipped(vars.map((v) => grads[v.name]), lr, c.maxGradNorm);
+    const s = (stats as unknown as tf.Tensor1D).dataSync(), gn = norm.dataSync()[0];
+    tf.dispose([value, stats as unknown as tf.Tensor, norm, ...Object.values(grads)]);
     this.updates++;
     const out: UpdateStats = {
       policyLoss: s[0], valueLoss: s[1], entropy: s[2], approxKl: NaN, clipFraction: NaN,

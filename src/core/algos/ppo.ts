@@ -12,7 +12,7 @@ import { explainedVariance, gae } from '../rl/advantages.js';
 import { selectBackend } from '../rl/backend.js';
 import { categoricalEntropyTf, categoricalLogProbTf, gaussianEntropyTf, gaussianLogProbTf } from '../rl/distributions.js';
 import { ActorCritic } from '../rl/networks.js';
-import { clipByGlobalNorm, Optimizer, scheduledLr, type LrSchedule } from '../rl/optim.js';
+import { Optimizer, scheduledLr, type LrSchedule } from '../rl/optim.js';
 import { assertFiniteNumbers, PolicyCore, RolloutBuffer } from '../rl/policy-core.js';
 import { Rng } from '../rl/rng.js';
 import { coreOptions, gammaField, NETWORK_FIELDS, NORM_FIELDS, numEnvsField, OPTIM_FIELDS } from './common.js';
@@ -38,46 +38,89 @@ export const PPO_SCHEMA = {
 } as const;
 export type PpoConfig = ConfigOf<typeof PPO_SCHEMA>;
 
-/** Builds the fused PPO loss over one minibatch [B, obsDim + actWidth + 4] and accumulates stats. */
-export function ppoLoss(net: ActorCritic, mb: tf.Tensor2D, obsDim: number, actWidth: number, c: Pick<PpoConfig, 'clipCoef' | 'clipVloss' | 'normAdv' | 'entCoef' | 'vfCoef'>, statsOut: { t?: tf.Tensor1D }): tf.Scalar {
-  const [o, a, oldLp2, adv2, ret2, oldV2] = tf.split(mb, [obsDim, actWidth, 1, 1, 1, 1], 1) as tf.Tensor2D[];
-  const oldLp = tf.reshape(oldLp2, [-1]), ret = tf.reshape(ret2, [-1]), oldV = tf.reshape(oldV2, [-1]);
-  let adv = tf.reshape(adv2, [-1]) as tf.Tensor1D;
-  const { out, logStd, value } = net.forward(o);
+/** One minibatch, split from the packed rows [obs | action | old logp | adv | return | old value]. */
+export interface PpoBatch {
+  readonly obs: tf.Tensor2D;
+  readonly act: tf.Tensor2D;
+  readonly oldLp: tf.Tensor1D;
+  readonly adv: tf.Tensor1D;
+  readonly ret: tf.Tensor1D;
+  readonly oldV: tf.Tensor1D;
+}
+
+/**
+ * Splits a packed minibatch and (optionally) standardizes its advantages. Runs outside the
+ * gradient tape: these are constants, and every op recorded on the tape costs a saved copy.
+ */
+export function ppoBatch(mb: tf.Tensor2D, obsDim: number, actWidth: number, normAdv: boolean): PpoBatch {
+  const r = tf.tidy(() => {
+    const [obs, act, lp2, adv2, ret2, v2] = tf.split(mb, [obsDim, actWidth, 1, 1, 1, 1], 1) as tf.Tensor2D[];
+    let adv = tf.reshape(adv2, [-1]) as tf.Tensor1D;
+    if (normAdv) {
+      // CleanRL: (A − mean) / (std + 1e-8) per minibatch, with the unbiased std.
+      const { mean, variance } = tf.moments(adv);
+      const n = adv.shape[0];
+      adv = tf.div(tf.sub(adv, mean), tf.add(tf.sqrt(tf.mul(variance, n / Math.max(1, n - 1))), 1e-8)) as tf.Tensor1D;
+    }
+    return { obs, act, oldLp: tf.reshape(lp2, [-1]), adv, ret: tf.reshape(ret2, [-1]), oldV: tf.reshape(v2, [-1]) };
+  });
+  return r as unknown as PpoBatch;
+}
+
+/**
+ * The PPO loss of one minibatch (to run inside tf.variableGrads). Also hands out, kept, the log
+ * ratio and [policy loss, value loss, entropy] for the diagnostics computed after the tape.
+ */
+export function ppoLoss(net: ActorCritic, b: PpoBatch, c: Pick<PpoConfig, 'clipCoef' | 'clipVloss' | 'entCoef' | 'vfCoef'>, out: { logratio?: tf.Tensor1D; parts?: tf.Tensor1D }): tf.Scalar {
+  const { out: head, logStd, value } = net.forward(b.obs);
   let newLp: tf.Tensor1D, ent: tf.Scalar;
   if (net.cfg.discrete) {
-    newLp = categoricalLogProbTf(out, tf.reshape(a, [-1]) as tf.Tensor1D);
-    ent = tf.mean(categoricalEntropyTf(out));
+    newLp = categoricalLogProbTf(head, tf.reshape(b.act, [-1]) as tf.Tensor1D);
+    ent = tf.mean(categoricalEntropyTf(head));
   } else {
-    newLp = gaussianLogProbTf(a, out, logStd as tf.Tensor);
+    newLp = gaussianLogProbTf(b.act, head, logStd as tf.Tensor);
     ent = tf.mean(gaussianEntropyTf(logStd as tf.Tensor));
   }
-  const logratio = tf.sub(newLp, oldLp);
+  const logratio = tf.sub(newLp, b.oldLp);
   const ratio = tf.exp(logratio);
-  if (c.normAdv) {
-    const n = adv.shape[0];
-    const m = tf.mean(adv);
-    const sd = tf.sqrt(tf.div(tf.sum(tf.square(tf.sub(adv, m))), Math.max(1, n - 1)));
-    adv = tf.div(tf.sub(adv, m), tf.add(sd, 1e-8));
-  }
   // Policy loss: the clipped surrogate, negated for descent.
-  const pg1 = tf.mul(tf.neg(adv), ratio);
-  const pg2 = tf.mul(tf.neg(adv), tf.clipByValue(ratio, 1 - c.clipCoef, 1 + c.clipCoef));
+  const negAdv = tf.neg(b.adv);
+  const pg1 = tf.mul(negAdv, ratio);
+  const pg2 = tf.mul(negAdv, tf.clipByValue(ratio, 1 - c.clipCoef, 1 + c.clipCoef));
   const pgLoss = tf.mean(tf.maximum(pg1, pg2));
-  // Value loss.
+  // Value loss (optionally clipped around the old values, as CleanRL).
   const v = value as tf.Tensor1D;
   let vLoss: tf.Scalar;
   if (c.clipVloss) {
-    const unclipped = tf.square(tf.sub(v, ret));
-    const vClipped = tf.add(oldV, tf.clipByValue(tf.sub(v, oldV), -c.clipCoef, c.clipCoef));
-    vLoss = tf.mul(0.5, tf.mean(tf.maximum(unclipped, tf.square(tf.sub(vClipped, ret)))));
-  } else vLoss = tf.mul(0.5, tf.mean(tf.square(tf.sub(v, ret))));
-  const loss = tf.add(tf.sub(pgLoss, tf.mul(c.entCoef, ent)), tf.mul(c.vfCoef, vLoss)) as tf.Scalar;
-  // Diagnostics (no gradient): approx KL (Schulman's k3 estimator) and the clipped fraction.
-  const approxKl = tf.mean(tf.sub(tf.sub(ratio, 1), logratio));
-  const clipFrac = tf.mean(tf.cast(tf.greater(tf.abs(tf.sub(ratio, 1)), c.clipCoef), 'float32'));
-  statsOut.t = tf.keep(tf.stack([pgLoss, vLoss, ent, approxKl, clipFrac]) as tf.Tensor1D);
-  return loss;
+    const unclipped = tf.squaredDifference(v, b.ret);
+    const vClipped = tf.add(b.oldV, tf.clipByValue(tf.sub(v, b.oldV), -c.clipCoef, c.clipCoef));
+    vLoss = tf.mul(0.5, tf.mean(tf.maximum(unclipped, tf.squaredDifference(vClipped, b.ret))));
+  } else vLoss = tf.mul(0.5, tf.mean(tf.squaredDifference(v, b.ret)));
+  out.logratio = tf.keep(logratio) as tf.Tensor1D;
+  out.parts = tf.keep(tf.stack([pgLoss, vLoss, ent]) as tf.Tensor1D);
+  return tf.add(tf.sub(pgLoss, tf.mul(c.entCoef, ent)), tf.mul(c.vfCoef, vLoss)) as tf.Scalar;
+}
+
+/** [policy loss, value loss, entropy, approx KL (k3), clip fraction] of one minibatch. */
+function ppoStats(logratio: tf.Tensor1D, parts: tf.Tensor1D, clipCoef: number): tf.Tensor1D {
+  return tf.tidy(() => {
+    const ratio = tf.exp(logratio);
+    const approxKl = tf.mean(tf.sub(tf.sub(ratio, 1), logratio));
+    const clipFrac = tf.mean(tf.cast(tf.greater(tf.abs(tf.sub(ratio, 1)), clipCoef), 'float32'));
+    return tf.concat([parts, tf.stack([approxKl, clipFrac])]) as tf.Tensor1D;
+  });
+}
+
+/** One PPO gradient step on a packed minibatch; returns [5 stats] and the pre-clip grad norm. */
+export function ppoGradStep(net: ActorCritic, opt: Optimizer, mb: tf.Tensor2D, obsDim: number, actWidth: number, c: Pick<PpoConfig, 'clipCoef' | 'clipVloss' | 'normAdv' | 'entCoef' | 'vfCoef' | 'maxGradNorm'>, lr: number): { stats: tf.Tensor1D; norm: tf.Scalar } {
+  const b = ppoBatch(mb, obsDim, actWidth, c.normAdv);
+  const held: { logratio?: tf.Tensor1D; parts?: tf.Tensor1D } = {};
+  const vars = net.variables;
+  const { value, grads } = tf.variableGrads(() => ppoLoss(net, b, c, held), vars);
+  const norm = opt.applyClipped(vars.map((v) => grads[v.name]), lr, c.maxGradNorm);
+  const stats = ppoStats(held.logratio as tf.Tensor1D, held.parts as tf.Tensor1D, c.clipCoef);
+  tf.dispose([value, held.logratio as tf.Tensor, held.parts as tf.Tensor, ...Object.values(grads), ...Object.values(b)]);
+  return { stats, norm };
 }
 
 class Ppo implements Algorithm {
@@ -134,19 +177,14 @@ class Ppo implements Algorithm {
     let statSum: tf.Tensor1D = tf.zeros([5]);
     let normSum: tf.Scalar = tf.scalar(0);
     let count = 0;
-    const vars = net.variables;
     for (let epoch = 0; epoch < c.updateEpochs; epoch++) {
       core.rng.shuffle(this.perm);
       let lastStats: tf.Tensor1D | undefined;
       for (let s = 0; s + mbSize <= B; s += mbSize) {
-        const holder: { t?: tf.Tensor1D } = {};
         const idx = tf.tensor1d(this.perm.subarray(s, s + mbSize), 'int32');
         const mb = tf.gather(data, idx) as tf.Tensor2D;
-        const { value, grads } = tf.variableGrads(() => ppoLoss(net, mb, obsDim, actWidth, c, holder), vars);
-        const clipped = clipByGlobalNorm(vars.map((v) => grads[v.name]), c.maxGradNorm);
-        this.opt.apply(clipped.grads, lr);
-        const st = holder.t as tf.Tensor1D;
-        const ns = tf.add(statSum, st) as tf.Tensor1D, nn = tf.add(normSum, clipped.norm) as tf.Scalar;
+        const { stats: st, norm } = ppoGradStep(net, this.opt, mb, obsDim, actWidth, c, lr);
+        const ns = tf.add(statSum, st) as tf.Tensor1D, nn = tf.add(normSum, norm) as tf.Scalar;
         statSum.dispose();
         normSum.dispose();
         statSum = ns;
@@ -154,7 +192,7 @@ class Ppo implements Algorithm {
         lastStats?.dispose();
         lastStats = st;
         count++;
-        tf.dispose([idx, mb, value, clipped.norm, ...clipped.grads, ...Object.values(grads)]);
+        tf.dispose([idx, mb, norm]);
       }
       // CleanRL checks the KL of the last minibatch after each epoch: one read, only when asked.
       const stop = c.targetKl > 0 && lastStats !== undefined && (lastStats.dataSync()[3] > c.targetKl);
@@ -234,17 +272,13 @@ export async function ppoGradStepBench(backend: 'wasm' | 'cpu' | 'tensorflow', m
   for (let i = 0; i < B; i++) host[i * W + obsDim + actDim] = -8; // plausible old log-probs
   const data = tf.tensor2d(host, [B, W]);
   const perm = new Int32Array(B);
-  const cfg = { clipCoef: 0.2, clipVloss: true, normAdv: true, entCoef: 0, vfCoef: 0.5 };
+  const cfg = { clipCoef: 0.2, clipVloss: true, normAdv: true, entCoef: 0, vfCoef: 0.5, maxGradNorm: 0.5 };
   const step = () => {
     rng.shuffle(perm);
-    const holder: { t?: tf.Tensor1D } = {};
     const idx = tf.tensor1d(perm.subarray(0, mb), 'int32');
     const m = tf.gather(data, idx) as tf.Tensor2D;
-    const vars = net.variables;
-    const { value, grads } = tf.variableGrads(() => ppoLoss(net, m, obsDim, actDim, cfg, holder), vars);
-    const clipped = clipByGlobalNorm(vars.map((v) => grads[v.name]), 0.5);
-    opt.apply(clipped.grads, 3e-4);
-    tf.dispose([idx, m, value, holder.t as tf.Tensor, clipped.norm, ...clipped.grads, ...Object.values(grads)]);
+    const { stats, norm } = ppoGradStep(net, opt, m, obsDim, actDim, cfg, 3e-4);
+    tf.dispose([idx, m, stats, norm]);
   };
   for (let i = 0; i < 5; i++) step();
   await net.variables[0].data();

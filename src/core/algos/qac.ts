@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { choice, int, num, type ConfigOf, resolveConfig } from '../config/schema.js';
 import { categoricalLogProbTf, gaussianLogProbTf, sampleCategorical, sampleGaussian, squashValue } from '../rl/distributions.js';
-import { clipByGlobalNorm, Optimizer, scheduledLr, type LrSchedule } from '../rl/optim.js';
+import { Optimizer, scheduledLr, type LrSchedule } from '../rl/optim.js';
 import { assertFiniteNumbers, PolicyCore } from '../rl/policy-core.js';
 import { coreOptions, gammaField, NETWORK_FIELDS, NORM_FIELDS, numEnvsField, OPTIM_FIELDS } from './common.js';
 import type { AlgoContext, AlgoModule, AlgoState, Algorithm, UpdateStats } from './types.js';
@@ -129,11 +129,9 @@ class Qac implements Algorithm {
           const qLoss = tf.mul(0.5, tf.mean(tf.square(tf.sub(y, net.q(s, a)))));
           return tf.add(piLoss, qLoss) as tf.Scalar;
         });
-        const gPi = clipByGlobalNorm(net.actorVars.map((v) => grads[v.name]), c.maxGradNorm);
-        const gQ = clipByGlobalNorm(net.criticVars.map((v) => grads[v.name]), c.maxGradNorm);
-        this.optPi.apply(gPi.grads, lr);
-        this.optQ.apply(gQ.grads, lrQ);
-        return tf.stack([tf.neg(tf.mean(qSa)), tf.mean(tf.square(tf.sub(y, qSa))), tf.add(gPi.norm, gQ.norm)]);
+        const nPi = this.optPi.applyClipped(net.actorVars.map((v) => grads[v.name]), lr, c.maxGradNorm);
+        const nQ = this.optQ.applyClipped(net.criticVars.map((v) => grads[v.name]), lrQ, c.maxGradNorm);
+        return tf.stack([tf.neg(tf.mean(qSa)), tf.mean(tf.square(tf.sub(y, qSa))), tf.add(nPi, nQ)]);
       });
       const v = res.dataSync();
       res.dispose();

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { bool, choice, int, num, type ConfigOf, resolveConfig } from '../config/schema.js';
 import { explainedVariance, gae, nStepReturns, normalizeInPlace, rewardToGo, rewardToGoMinusBaseline, tdError, totalReturn } from '../rl/advantages.js';
 import { categoricalEntropyTf, categoricalLogProbTf, gaussianEntropyTf, gaussianLogProbTf } from '../rl/distributions.js';
-import { clipByGlobalNorm, Optimizer, scheduledLr, type LrSchedule } from '../rl/optim.js';
+import { Optimizer, scheduledLr, type LrSchedule } from '../rl/optim.js';
 import { assertFiniteNumbers, PolicyCore, RolloutBuffer } from '../rl/policy-core.js';
 import { coreOptions, gammaField, NETWORK_FIELDS, NORM_FIELDS, numEnvsField, OPTIM_FIELDS } from './common.js';
 import type { AlgoContext, AlgoModule, AlgoState, Algorithm, UpdateStats } from './types.js';
@@ -203,10 +203,9 @@ class Reinforce implements Algorithm {
       stats = tf.keep(tf.stack([pg, ent]) as tf.Tensor1D);
       return tf.sub(pg, tf.mul(c.entCoef, ent)) as tf.Scalar;
     }, net.actorVars);
-    const clipped = clipByGlobalNorm(net.actorVars.map((v) => grads[v.name]), c.maxGradNorm);
-    this.opt.apply(clipped.grads, lr);
-    const s = (stats as unknown as tf.Tensor1D).dataSync(), gn = clipped.norm.dataSync()[0];
-    tf.dispose([value, stats as unknown as tf.Tensor, clipped.norm, ...clipped.grads, ...Object.values(grads), phiT]);
+    const norm = this.opt.applyClipped(net.actorVars.map((v) => grads[v.name]), lr, c.maxGradNorm);
+    const s = (stats as unknown as tf.Tensor1D).dataSync(), gn = norm.dataSync()[0];
+    tf.dispose([value, stats as unknown as tf.Tensor, norm, ...Object.values(grads), phiT]);
     // ---- the critic: a few regression steps on this batch's targets
     let vLoss = NaN;
     if (this.vOpt && c.vfIters > 0) {
