@@ -38,7 +38,11 @@ function train(algo: AlgoName, task: string): Promise<{ runDir: string; seconds:
       if (m.type === 'started') backend = m.backend;
       if (m.type === 'metrics' && m.row.update % 20 === 0) console.error(`${algo}:${task} ${m.row.steps} steps, return ${m.row.returnMean.toFixed(1)}, ${Math.round(m.row.stepsPerSecond)} steps/s`);
       if (m.type === 'error') console.error(`${algo}:${task} error: ${m.message}`);
-      if (m.type === 'done') { host.kill(); m.reason === 'finished' ? done({ runDir, seconds: (Date.now() - t0) / 1000, backend }) : fail(new Error(`${algo}:${task} ${m.reason}`)); }
+      if (m.type === 'done') {
+        host.kill();
+        if (m.reason === 'finished') done({ runDir, seconds: (Date.now() - t0) / 1000, backend });
+        else fail(new Error(`${algo}:${task} ${m.reason}`));
+      }
     });
     host.send({ type: 'start', config, runDir, resume: false });
   }));
