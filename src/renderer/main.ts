@@ -34,8 +34,8 @@ declare global {
 }
 window.__labStats = labStats;
 
-function toast(message: string, kind: 'error' | 'info' = 'error'): void {
-  if (kind === 'error') labStats.lastError = message;
+function toast(message: string, kind: 'error' | 'info' | 'crash' = 'error'): void {
+  if (kind !== 'info') labStats.lastError = message;
   const t = document.createElement('div');
   t.className = `toast ${kind}`;
   t.textContent = message;
@@ -342,6 +342,8 @@ async function main(): Promise<void> {
         if (e.state !== 'running' && e.state !== 'paused' && e.state !== 'starting') void refreshRuns();
         break;
       case 'started':
+        // A crash report is answered once the run is back.
+        for (const t of Array.from(document.querySelectorAll('.toast.crash'))) t.remove();
         scene.setModel(e.render);
         $('scene-empty').hidden = true;
         playing = null;
@@ -370,7 +372,7 @@ async function main(): Promise<void> {
         toast(`Trainer: ${e.message}`);
         break;
       case 'trainer-exit':
-        if (e.crashed) toast(e.message);
+        if (e.crashed) toast(e.message, 'crash');
         void refreshRuns();
         break;
       case 'checkpoint':

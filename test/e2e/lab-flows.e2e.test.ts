@@ -99,6 +99,7 @@ describe.skipIf(!existsSync(CHROMIUM))('lab UI flows (scripted trainer)', () => 
     const resumed = deps.spawned[1].sent.find((m) => m.type === 'start');
     expect(resumed).toMatchObject({ type: 'start', resume: true });
     await until('new points after resume', (v) => v.metricsPoints > pointsBefore + 1);
+    expect(await page.locator('.toast.crash').count()).toBe(0);
 
     await page.click('#pause');
     await until('paused', (v) => v.state === 'paused');
@@ -130,7 +131,9 @@ describe.skipIf(!existsSync(CHROMIUM))('lab UI flows (scripted trainer)', () => 
     await page.click('#refresh-runs');
     await page.waitForFunction(() => document.querySelectorAll('.run').length === 2);
     await page.locator('.run').nth(1).locator('input[type=checkbox]').check();
-    await page.waitForFunction(() => document.querySelectorAll('.chart[data-key="returnMean"] .u-legend .u-series').length >= 3);
+    await page.waitForFunction(() => document.querySelectorAll('.chart[data-key="returnMean"] .chart-key').length === 2);
+    expect(await page.locator('.chart[data-key="returnMean"] .chart-key').allTextContents()).toEqual([expect.stringMatching(/run-002/), expect.stringMatching(/run-001/)]);
+    expect(await page.locator('.chart[data-key="entropy"] .chart-key').count()).toBe(2);
     await page.screenshot({ path: path.join(SHOTS, 'flows-02-overlay.png') });
     await page.click('#stop');
     await until('stopped', (v) => v.state === 'stopped');

@@ -99,6 +99,18 @@ export class Curves {
       const title = document.createElement('div');
       title.className = 'chart-title';
       title.textContent = def.title;
+      // With overlays, a compact key of run colours instead of uPlot's (tall) legend.
+      if (this.runs.length > 1) {
+        this.runs.forEach((r, k) => {
+          const key = document.createElement('span');
+          key.className = 'chart-key';
+          key.style.color = PALETTE[k % PALETTE.length];
+          // Names on the return chart only; the others repeat just the colours.
+          key.textContent = def.band ? `■ ${shortLabel(r.label)}` : '■';
+          key.title = r.id;
+          title.appendChild(key);
+        });
+      }
       box.appendChild(title);
       this.host.appendChild(box);
       const series: uPlot.Series[] = [{ label: 'steps', value: (_u, v) => (v == null ? '–' : fmtSteps(v)) }];
@@ -114,7 +126,7 @@ export class Curves {
       const axis: uPlot.Axis = { stroke: '#8b95a5', grid: { stroke: '#262d38', width: 1 }, ticks: { stroke: '#262d38', width: 1 }, font: '11px system-ui, sans-serif' };
       const plot = new uPlot({
         width: 300, height: 150, series, bands,
-        legend: { show: this.runs.length > 1, live: true },
+        legend: { show: false },
         cursor: { drag: { x: true, y: false } },
         scales: { x: { time: false } },
         axes: [{ ...axis, values: (_u, vals) => vals.map(fmtSteps) }, { ...axis, size: 52, values: (_u, vals) => vals.map(fmt) }],
@@ -127,11 +139,16 @@ export class Curves {
   private fit(): void {
     for (const p of this.plots) {
       const w = p.box.clientWidth;
-      const legend = p.box.querySelector('.u-legend') as HTMLElement | null;
-      const h = p.box.clientHeight - 22 - (legend?.offsetHeight ?? 0);
+      const title = p.box.querySelector('.chart-title') as HTMLElement | null;
+      const h = p.box.clientHeight - 8 - (title?.offsetHeight ?? 18);
       if (w > 0 && h > 40) p.plot.setSize({ width: w - 4, height: h });
     }
   }
+}
+
+/** Run ids are long (timestamp-task-algo-seed): keep the distinctive ends. */
+function shortLabel(id: string): string {
+  return id.length <= 22 ? id : `${id.slice(0, 10)}…${id.slice(-9)}`;
 }
 
 function finite(v: number): number | null {
