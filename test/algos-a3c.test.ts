@@ -278,9 +278,11 @@ describe('a3c: worker processes', () => {
     expect(pids.filter(isAlive)).toEqual([]);
   }, 120_000);
 
-  it('categorical policy (InvertedPendulumDiscrete) and a module env source (toy cart-pole) run', async () => {
-    const d = ctxFor('InvertedPendulumDiscrete', { numWorkers: 1, numSteps: 5, updatesPerReport: 4, entCoef: 0.01 });
+  it('categorical policy with a shared trunk (InvertedPendulumDiscrete) and a module env source (toy cart-pole) run', async () => {
+    const d = ctxFor('InvertedPendulumDiscrete', { numWorkers: 1, numSteps: 5, updatesPerReport: 4, entCoef: 0.01, shared: true });
     const algoD = (await a3c.create(d.ctx)) as A3c;
+    const names = Object.keys((await algoD.saveState()).tensors).filter((k) => k.startsWith('net/'));
+    expect(names.some((k) => k.startsWith('net/trunk')) && !names.some((k) => k.startsWith('net/vf'))).toBe(true);
     const s = await algoD.update();
     expect(s.entropy).toBeGreaterThan(0.6); // ≈ log 2 for a fresh policy
     expect(s.entropy).toBeLessThanOrEqual(Math.log(2) + 1e-6);
