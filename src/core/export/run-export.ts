@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { RunConfig } from '../protocol.js';
 import { squashValue } from '../rl/distributions.js';
 import { Rng } from '../rl/rng.js';
+import { envFactory } from '../trainer/env-factory.js';
 import { evaluateActor, loadRunAlgorithm, type EvaluationResult } from '../trainer/evaluate.js';
 import { exportBundle, importBundle, parseExportFormat, type ExportResult } from './bundle.js';
 import { snapshotAction, snapshotLogStd, snapshotMean } from './forward.js';
@@ -38,7 +39,6 @@ export async function exportRun(runDir: string, format: 'onnx' | 'tfjs' | 'all',
 }
 
 async function spacesOf(config: RunConfig) {
-  const { envFactory } = await import('../trainer/env-factory.js');
   const env = (await envFactory(config))();
   try {
     return { observationSpace: env.observationSpace, actionSpace: env.actionSpace };

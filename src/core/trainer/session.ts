@@ -101,10 +101,12 @@ export class TrainingSession {
       writeStatus(runDir, { status: 'running', backend, steps: counters.steps });
       this.send({ type: 'started', runDir, backend, spec, render, startStep: counters.steps });
 
+      let savedAt = resume ? counters.update : -1;
       const save = async () => {
         const state = await algo.saveState();
         assertFiniteState(state);
         writeCheckpoint(ckptPath, { state, trainer: { ...counters } });
+        savedAt = counters.update;
         this.send({ type: 'checkpoint', step: counters.steps, path: ckptPath });
       };
 
@@ -147,7 +149,7 @@ export class TrainingSession {
         // Let pause/stop/live-view messages in between updates.
         await new Promise((r) => setImmediate(r));
       }
-      await save();
+      if (savedAt !== counters.update) await save();
       const reason = this.stopRequested ? 'stopped' : 'finished';
       writeStatus(runDir, { status: reason, backend, steps: counters.steps });
       this.send({ type: 'done', reason, steps: counters.steps });
