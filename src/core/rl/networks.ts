@@ -68,7 +68,7 @@ export function activate(x: tf.Tensor2D, a: Activation): tf.Tensor2D {
 
 export function applyDense(x: tf.Tensor2D, l: DenseVars): tf.Tensor2D {
   // Fused matMul+bias is one kernel (its gradient supports bias with a linear activation).
-  return activate(tf.fused.matMul({ a: x, b: l.w as tf.Tensor2D, bias: l.b }), l.activation);
+  return activate(tf.fused.matMul({ a: x, b: l.w as tf.Tensor2D, bias: l.b }) as tf.Tensor2D, l.activation);
 }
 
 export function applyStack(x: tf.Tensor2D, layers: readonly DenseVars[]): tf.Tensor2D {
@@ -271,7 +271,10 @@ export class JsMlp {
     this.bufs = layers.map((l) => new Float32Array(maxRows * l.outDim));
   }
 
-  /** Runs rows × inDim values of x; returns a view of the internal output (valid until the next call). */
+  /**
+   * Runs rows × inDim values of x; returns the internal output buffer ([maxRows, outDim], the
+   * first rows are valid until the next call). No allocation.
+   */
   forward(x: ArrayLike<number>, rows: number): Float32Array {
     let inp: ArrayLike<number> = x;
     for (let k = 0; k < this.layers.length; k++) {
@@ -293,7 +296,7 @@ export class JsMlp {
       }
       inp = out;
     }
-    return this.bufs[this.bufs.length - 1].subarray(0, rows * this.layers[this.layers.length - 1].outDim);
+    return this.bufs[this.bufs.length - 1];
   }
 }
 

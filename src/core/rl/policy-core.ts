@@ -87,6 +87,8 @@ export class PolicyCore {
   readonly action: Float32Array;
   readonly logp: Float32Array;
   private actor!: JsActor;
+  /** log σ as sampleGaussian wants it: [actDim] (state-independent) or [N, actDim]. */
+  private lsView!: Float32Array;
   private readonly one: Float32Array;
   private readonly scratch: Float64Array;
   private readonly rowU: Float32Array;
@@ -128,6 +130,7 @@ export class PolicyCore {
   /** Rebuilds the JS actor from the tf variables (after every parameter change). */
   syncActor(): void {
     this.actor = new JsActor({ ...this.net.actorSnapshot(), actDim: this.actDim }, this.N);
+    this.lsView = this.opt.sigma === 'state-independent' ? this.actor.logStd.subarray(0, this.actDim) : this.actor.logStd;
   }
 
   /** Updates the obs statistics with the current raw obs and writes normObs. */
@@ -159,7 +162,7 @@ export class PolicyCore {
       }
       return;
     }
-    const mu = this.actor.mu.subarray(0, N * d), ls = this.opt.sigma === 'state-independent' ? this.actor.logStd.subarray(0, d) : this.actor.logStd.subarray(0, N * d);
+    const mu = this.actor.mu, ls = this.lsView;
     sampleGaussian(mu, ls, N, d, this.rng, this.u, this.action, this.opt.squash, this.low, this.high);
     // Log-prob of u: the tanh Jacobian does not depend on θ given u, so losses and ratios use u.
     for (let n = 0; n < N; n++) this.logp[n] = gaussianLogProb(this.u, mu, ls, d, n);
