@@ -246,6 +246,22 @@ describe('a3c: worker processes', () => {
     expect(pids.filter(isAlive)).toEqual([]);
   }, 120_000);
 
+  it('a hung worker (SIGSTOP) fails the update after workerTimeout', async () => {
+    const { ctx } = ctxFor('InvertedPendulum', { numWorkers: 1, numSteps: 5, updatesPerReport: 2, workerTimeout: 60 });
+    const algo = (await a3c.create(ctx)) as A3c;
+    await algo.update();
+    // Short only now: the first rollout (backend warm-up) may take seconds on a busy machine.
+    algo.c.workerTimeout = 1;
+    const [pid] = algo.workerPids;
+    process.kill(pid, 'SIGSTOP');
+    const t0 = Date.now();
+    await expect((async () => { for (;;) await algo.update(); })()).rejects.toThrow('A3C workers sent nothing for 1 s (hung?)');
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
+    await algo.dispose();
+    await waitDead([pid]);
+    expect(isAlive(pid)).toBe(false);
+  }, 60_000);
+
   it('saveState/loadState: global θ, optimizer, normalizer and counters round-trip; training resumes', async () => {
     const a = ctxFor('InvertedPendulum', { numWorkers: 2, numSteps: 10, updatesPerReport: 5 }, 1);
     const algoA = (await a3c.create(a.ctx)) as A3c;

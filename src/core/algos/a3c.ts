@@ -25,7 +25,8 @@
 // Crashes: a worker that exits unexpectedly is reported on stderr and, with restartWorkers (the
 // default), respawned with a fresh seed (up to maxWorkerRestarts in all); otherwise — or past that
 // limit — update() throws A3cWorkerCrashError('A3C worker k crashed (signal …)'). An error inside
-// a worker (e.g. a NaN loss) is rethrown here with its name and message.
+// a worker (e.g. a NaN loss) is rethrown here with its name and message; silence from all workers
+// for workerTimeout seconds fails the update too.
 //
 // Live view: this process keeps one env of its own; when ctx.wantFrame() is true after a gradient,
 // it takes one sampled step of the current policy there and emits that frame.
@@ -58,6 +59,7 @@ export const A3C_SCHEMA = {
   lrSchedule: choice('constant', ['constant', 'linear'] as const, 'learning-rate schedule'),
   restartWorkers: bool(true, 'respawn a crashed worker and continue (else the update fails)'),
   maxWorkerRestarts: int(10, 'give up after this many restarts in all', 0),
+  workerTimeout: num(300, 'seconds without any word from the workers before the update fails (0: wait forever)', { min: 0 }),
 } as const;
 export type A3cConfig = ConfigOf<typeof A3C_SCHEMA>;
 
@@ -307,7 +309,17 @@ export class A3c implements Algorithm {
   }
 
   private async next(): Promise<QueueItem> {
-    while (this.queue.length === 0) await new Promise<void>((r) => (this.wake = r));
+    const ms = this.c.workerTimeout * 1000;
+    while (this.queue.length === 0) {
+      let timer: NodeJS.Timeout | undefined;
+      let timedOut = false;
+      await new Promise<void>((r) => {
+        this.wake = r;
+        if (ms > 0) timer = setTimeout(() => { timedOut = true; r(); }, ms);
+      });
+      clearTimeout(timer);
+      if (timedOut && this.queue.length === 0) throw new A3cWorkerCrashError(`A3C workers sent nothing for ${this.c.workerTimeout} s (hung?)`);
+    }
     return this.queue.shift() as QueueItem;
   }
 
