@@ -345,6 +345,7 @@ async function main(): Promise<void> {
         // A crash report is answered once the run is back.
         for (const t of Array.from(document.querySelectorAll('.toast.crash'))) t.remove();
         scene.setModel(e.render);
+        policy.clear();
         $('scene-empty').hidden = true;
         playing = null;
         setPlaying(false);

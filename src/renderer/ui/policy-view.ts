@@ -9,6 +9,7 @@ export class PolicyView {
   private queued = false;
   private low = -1;
   private high = 1;
+  private span = 1;
 
   constructor(private readonly canvas: HTMLCanvasElement) {
     this.ctx = canvas.getContext('2d');
@@ -27,11 +28,18 @@ export class PolicyView {
     this.mu.set(mu);
     this.std.set(std);
     this.dims = mu.length;
+    // The x range grows to fit μ ± 2.5σ (whole units) and never shrinks during a run, so the
+    // axis does not jump from frame to frame.
+    for (let d = 0; d < std.length; d++) {
+      const need = Math.ceil(Math.abs(mu[d]) + 2.5 * std[d]);
+      if (Number.isFinite(need) && need > this.span && need <= 100) this.span = need;
+    }
     this.schedule();
   }
 
   clear(): void {
     this.dims = 0;
+    this.span = 1;
     this.schedule();
   }
 
@@ -65,7 +73,7 @@ export class PolicyView {
     const rows = categorical ? 1 : this.dims;
     const rowH = Math.max(18, Math.min(54, (h - 8) / rows));
     const left = 44, right = w - 8;
-    const lo = Math.min(this.low, -1), hi = Math.max(this.high, 1);
+    const lo = Math.min(this.low, -this.span), hi = Math.max(this.high, this.span);
     const xOf = (a: number): number => left + ((a - lo) / (hi - lo)) * (right - left);
     if (categorical) {
       const bw = (right - left) / this.dims;
