@@ -35,7 +35,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { bool, int, num, choice, type ConfigOf, resolveConfig } from '../config/schema.js';
 import type { TaskSpec } from '../envs/types.js';
-import { clipByGlobalNorm, Optimizer, scheduledLr, type LrSchedule } from '../rl/optim.js';
+import { Optimizer, scheduledLr, type LrSchedule } from '../rl/optim.js';
 import { assertFiniteNumbers, NonFiniteLossError, PolicyCore } from '../rl/policy-core.js';
 import type { RunningMeanStd } from '../rl/normalize.js';
 import { coreOptions, gammaField, NETWORK_FIELDS, NORM_FIELDS, OPTIM_FIELDS } from './common.js';
@@ -159,10 +159,9 @@ export function applyFlatGradient(opt: Optimizer, flat: Float32Array, lr: number
     o += v.size;
     return g;
   });
-  const clipped = clipByGlobalNorm(grads, maxGradNorm);
-  opt.apply(clipped.grads, lr);
-  const norm = clipped.norm.dataSync()[0];
-  tf.dispose([...grads, ...clipped.grads, clipped.norm]);
+  const normT = opt.applyClipped(grads, lr, maxGradNorm);
+  const norm = normT.dataSync()[0];
+  tf.dispose([...grads, normT]);
   return norm;
 }
 
