@@ -139,6 +139,7 @@ async function main(): Promise<void> {
   let liveView = true;
   let playing: EvaluationResult | null = null;
   let lastRunsRefresh = 0;
+  let liveStep = -1;
 
   const setState = (s: LabState, runDir: string | null): void => {
     state = s;
@@ -367,7 +368,7 @@ async function main(): Promise<void> {
         if (!liveView || playOn) break;
         scene.setPoses(e.poses);
         policy.update(e.mu, e.std);
-        $('frame-label').textContent = `step ${e.step}`;
+        liveStep = e.step; // shown by the 2 Hz status tick: no DOM/layout work per frame
         break;
       case 'error':
         toast(`Trainer: ${e.message}`);
@@ -388,6 +389,7 @@ async function main(): Promise<void> {
   setInterval(() => {
     labStats.poseFps = scene.stats.poseFps;
     labStats.renderFps = scene.stats.renderFps;
+    if (liveStep >= 0 && !playing) $('frame-label').textContent = `step ${liveStep}`;
     $('stats').textContent = `view ${scene.stats.poseFps.toFixed(0)} fps · ${labStats.metricsPoints} pts` +
       (labStats.timeToFirstPointMs !== null ? ` · first point ${(labStats.timeToFirstPointMs / 1000).toFixed(1)} s` : '');
   }, 500);
