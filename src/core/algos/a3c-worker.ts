@@ -4,6 +4,7 @@
 // this module without that flag (tests) only exposes A3cWorker.
 import * as tf from '@tensorflow/tfjs';
 import { pathToFileURL } from 'node:url';
+import { setEnvAssetDir } from '../envs/assets.js';
 import { getMujoco } from '../envs/mujoco.js';
 import { makeEnvSync } from '../envs/registry.js';
 import { makeCustomEnvSync } from '../envs/custom.js';
@@ -185,6 +186,8 @@ function send(msg: WorkerToParent): void {
 }
 
 async function main(): Promise<void> {
+  // Packaged layouts: the trainer's asset folder, inherited through the environment.
+  if (process.env.POLICY_LAB_ASSETS) setEnvAssetDir(process.env.POLICY_LAB_ASSETS);
   let worker: A3cWorker | null = null;
   let config: A3cConfig | null = null;
   // Messages are handled strictly one after another (init is async).
