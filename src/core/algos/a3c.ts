@@ -235,6 +235,9 @@ export class A3c implements Algorithm {
   private epoch = 0;
   private frameObs: Float32Array;
   private stepCount = 0;
+  /** θ changed since the JS actor (acting, frames) was last rebuilt. */
+  private actorStale = false;
+  private disposed = false;
   /** Gradients applied so far. */
   applied = 0;
   /** Workers respawned after a crash. */
@@ -397,7 +400,7 @@ export class A3c implements Algorithm {
     };
     assertFiniteNumbers('a3c update', { policyLoss: out.policyLoss, valueLoss: out.valueLoss, gradNorm: out.gradNorm });
     this.core.net.assertFinite('a3c update');
-    this.core.syncActor();
+    this.syncActor();
     return out;
   }
 
@@ -410,14 +413,21 @@ export class A3c implements Algorithm {
     if (this.core.obsNorm && msg.obsMoments) mergeMoments(this.core.obsNorm.rms, msg.obsMoments);
     this.stepCount += msg.stats[4];
     this.applied++;
+    this.actorStale = true;
     const ep = msg.episodes;
     for (let i = 0; i + 1 < ep.length; i += 2) this.ctx.onEpisode({ step: this.stepCount, return: ep[i], length: ep[i + 1] });
     return gn;
   }
 
   /** One sampled step of the current policy in this process's own env, for the live view. */
-  private frame(): void {
+  private syncActor(): void {
+    if (!this.actorStale) return;
     this.core.syncActor();
+    this.actorStale = false;
+  }
+
+  private frame(): void {
+    this.syncActor();
     const env = this.core.pool.envs[0];
     const r = env.step(this.core.act(this.frameObs, false));
     this.frameObs.set(r.obs);
@@ -426,13 +436,15 @@ export class A3c implements Algorithm {
   }
 
   act(obs: Float32Array, deterministic: boolean): Float32Array {
+    this.syncActor();
     return this.core.act(obs, deterministic);
   }
   policyAt(obs: Float32Array) {
+    this.syncActor();
     return this.core.policyAt(obs);
   }
   snapshot() {
-    this.core.syncActor();
+    this.syncActor();
     return this.core.snapshot();
   }
 
@@ -466,6 +478,8 @@ export class A3c implements Algorithm {
   }
 
   async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
     this.disposing = true;
     const exits = this.slots.map((s) => new Promise<void>((resolve) => {
       if (s.proc.exitCode !== null || s.proc.signalCode !== null) return resolve();
