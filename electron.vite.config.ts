@@ -10,8 +10,12 @@ export default defineConfig({
       outDir: 'out/main',
       rollupOptions: {
         external,
-        // The trainer runs in its own child process; it is a second entry of the main build.
-        input: { index: resolve('src/main/index.ts'), trainer: resolve('src/main/trainer-entry.ts') },
+        // The trainer runs in its own child process, and A3C's workers in theirs: entries of the main build.
+        input: {
+          index: resolve('src/main/index.ts'),
+          trainer: resolve('src/main/trainer-entry.ts'),
+          'a3c-worker': resolve('src/core/algos/a3c-worker.ts'),
+        },
       },
     },
   },

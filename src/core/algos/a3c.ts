@@ -39,7 +39,7 @@ import { Optimizer, scheduledLr, type LrSchedule } from '../rl/optim.js';
 import { assertFiniteNumbers, NonFiniteLossError, PolicyCore } from '../rl/policy-core.js';
 import type { RunningMeanStd } from '../rl/normalize.js';
 import { coreOptions, gammaField, NETWORK_FIELDS, NORM_FIELDS, OPTIM_FIELDS } from './common.js';
-import type { AlgoContext, AlgoModule, AlgoState, Algorithm, UpdateStats } from './types.js';
+import type { AlgoContext, AlgoModule, AlgoState, Algorithm, EnvSource, UpdateStats } from './types.js';
 
 export const A3C_SCHEMA = {
   numWorkers: int(2, 'worker processes, each with its own envs and copy of the parameters', 1, 64),
@@ -63,15 +63,8 @@ export const A3C_SCHEMA = {
 } as const;
 export type A3cConfig = ConfigOf<typeof A3C_SCHEMA>;
 
-/** How a worker process builds its envs (a closure cannot cross processes). */
-export type A3cEnvSource =
-  | { readonly kind: 'task'; readonly name: string }
-  | { readonly kind: 'custom'; readonly mjcf: string; readonly preset: string }
-  /** A module exporting `exportName(...args): Env` (tests, plug-in envs). */
-  | { readonly kind: 'module'; readonly path: string; readonly exportName: string; readonly args?: readonly unknown[] };
-
-/** AlgoContext plus an optional env source (needed for custom MJCF tasks; built-in tasks are found by name). */
-export type A3cContext = AlgoContext & { readonly envSource?: A3cEnvSource };
+export type A3cEnvSource = EnvSource;
+export type A3cContext = AlgoContext;
 
 export class A3cWorkerCrashError extends Error {
   constructor(message: string) {

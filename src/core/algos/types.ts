@@ -4,8 +4,17 @@ import type { Env, TaskSpec } from '../envs/types.js';
 import type { PolicySnapshot } from '../policy/snapshot.js';
 import type { AlgoName, BackendName, MetricsRow } from '../protocol.js';
 
+/** How another process (an A3C worker) rebuilds the run's env: a closure cannot cross processes. */
+export type EnvSource =
+  | { readonly kind: 'task'; readonly name: string }
+  | { readonly kind: 'custom'; readonly mjcf: string; readonly preset: string }
+  /** A module exporting `exportName(...args): Env` (tests, plug-in envs). */
+  | { readonly kind: 'module'; readonly path: string; readonly exportName: string; readonly args?: readonly unknown[] };
+
 /** What an algorithm is given. */
 export interface AlgoContext {
+  /** The same env as makeEnv, described so a child process can build it. */
+  readonly envSource?: EnvSource;
   readonly spec: TaskSpec;
   /** Makes one fresh environment of the run's task (the algorithm decides how many). */
   readonly makeEnv: () => Env;

@@ -8,7 +8,7 @@ import type { RunConfig } from '../protocol.js';
 import { selectBackend } from '../rl/backend.js';
 import { readCheckpoint } from '../runs/checkpoint.js';
 import { readConfig, runFiles, RunError } from '../runs/store.js';
-import { envFactory } from './env-factory.js';
+import { envFactory, envSourceOf } from './env-factory.js';
 import { existsSync } from 'node:fs';
 
 export interface EvaluationResult {
@@ -67,7 +67,8 @@ export async function loadRunAlgorithm(runDir: string): Promise<{ config: RunCon
   const spec = probe.spec;
   probe.dispose();
   const algo = await ALGOS[config.algo].create({
-    spec, makeEnv, config: config.algoConfig, seed: config.seed, totalSteps: config.totalSteps, backend,
+    spec, makeEnv, envSource: envSourceOf(config),
+    config: config.algoConfig, seed: config.seed, totalSteps: config.totalSteps, backend,
     onEpisode: () => {}, wantFrame: () => false, emitFrame: () => {},
   });
   await algo.loadState(readCheckpoint(ckptPath).state);

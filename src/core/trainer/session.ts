@@ -11,7 +11,7 @@ import type { MetricsRow, RunConfig, TrainerToHost } from '../protocol.js';
 import { selectBackend } from '../rl/backend.js';
 import { readCheckpoint, writeCheckpoint, type Checkpoint } from '../runs/checkpoint.js';
 import { appendMetrics, runFiles, truncateMetrics, writeStatus } from '../runs/store.js';
-import { envFactory } from './env-factory.js';
+import { envFactory, envSourceOf } from './env-factory.js';
 
 export class NonFiniteError extends Error {
   constructor(what: string) {
@@ -70,6 +70,7 @@ export class TrainingSession {
       const ctx: AlgoContext = {
         spec,
         makeEnv,
+        envSource: envSourceOf(config),
         config: config.algoConfig,
         seed: config.seed,
         totalSteps: config.totalSteps,
