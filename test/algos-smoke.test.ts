@@ -78,3 +78,26 @@ describe.each(ALGS)('%s contract', (name) => {
     await a.dispose();
   });
 });
+
+describe('option coverage', () => {
+  const variants: [AlgoName, Record<string, unknown>][] = [
+    ['ppo', { ...SMALL.ppo, shared: true, sigma: 'state-dependent', squash: 'tanh', activation: 'elu', optimizer: 'rmsprop', orthoInit: false, targetKl: 0.001, clipVloss: false, normAdv: false, entCoef: 0.01, lrSchedule: 'constant' }],
+    ['a2c', { ...SMALL.a2c, shared: true, advantage: 'gae', normAdv: true, optimizer: 'adam', activation: 'relu', sigma: 'state-dependent', entCoef: 0.01 }],
+    ['qac', { ...SMALL.qac, squash: 'tanh', normObs: false }],
+    ...(['total-return', 'reward-to-go', 'baseline', 'q', 'td', 'nstep', 'gae'] as const).map((phi): [AlgoName, Record<string, unknown>] => ['reinforce', { ...SMALL.reinforce, phi, normPhi: phi === 'gae', entCoef: 0.01 }]),
+  ];
+  it.each(variants)('%s %j', async (name, config) => {
+    const a = await ALGOS[name].create(makeCtx({ makeEnv: () => new ToyCartPole(30), config, seed: 5 }));
+    const before = JSON.stringify(Array.from(a.snapshot().meanHead[0].w));
+    const s = await a.update();
+    expect(Number.isFinite(s.policyLoss)).toBe(true);
+    const snap = a.snapshot();
+    expect(JSON.stringify(Array.from(snap.meanHead[0].w))).not.toBe(before); // the policy moved
+    if (config.sigma === 'state-dependent') expect(snap.logStdHead?.length).toBe(1);
+    else expect(snap.logStd?.length).toBe(1);
+    if (config.squash === 'tanh') expect(snap.squash).toBe('tanh');
+    const act = a.act(Float32Array.of(0, 0.1, 0, 0), false);
+    expect(Math.abs(act[0])).toBeLessThanOrEqual(3);
+    await a.dispose();
+  });
+});
