@@ -1,6 +1,7 @@
 // Every algorithm on box and discrete toy tasks: the Algorithm contract (stats, snapshot layout,
 // act, policyAt, frames, episodes), bad configs, and NaN detection.
 import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
 import { ALGOS } from '../src/core/algos/index.js';
 import type { AlgoName } from '../src/core/protocol.js';
 import type { Env } from '../src/core/envs/types.js';
@@ -34,6 +35,12 @@ describe.each(ALGS)('%s contract', (name) => {
       expect(Number.isFinite(s.policyLoss)).toBe(true);
       expect(Number.isFinite(s.gradNorm)).toBe(true);
     }
+    // no tensor leaks: another update, act, save/load leave the tensor count unchanged
+    const live = tf.memory().numTensors;
+    await a.update();
+    a.act(Float32Array.of(0, 0, 0, 0), false);
+    await a.loadState(await a.saveState());
+    expect(tf.memory().numTensors).toBe(live);
     expect(a.steps).toBeGreaterThan(0);
     expect(episodes.length).toBeGreaterThan(0);
     expect(episodes.every((e) => e.length >= 1 && e.length <= 30)).toBe(true);

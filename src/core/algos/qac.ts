@@ -131,7 +131,9 @@ class Qac implements Algorithm {
         });
         const nPi = this.optPi.applyClipped(net.actorVars.map((v) => grads[v.name]), lr, c.maxGradNorm);
         const nQ = this.optQ.applyClipped(net.criticVars.map((v) => grads[v.name]), lrQ, c.maxGradNorm);
-        return tf.stack([tf.neg(tf.mean(qSa)), tf.mean(tf.square(tf.sub(y, qSa))), tf.add(nPi, nQ)]);
+        const out = tf.stack([tf.neg(tf.mean(qSa)), tf.mean(tf.square(tf.sub(y, qSa))), tf.add(nPi, nQ)]);
+        tf.dispose([nPi, nQ]); // kept tensors escape tidy
+        return out;
       });
       const v = res.dataSync();
       res.dispose();

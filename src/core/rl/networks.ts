@@ -54,7 +54,7 @@ export function makeDense(name: string, inDim: number, outDim: number, activatio
     w = new Float32Array(inDim * outDim);
     for (let i = 0; i < w.length; i++) w[i] = (2 * rng.uniform() - 1) * k;
   }
-  return { name, inDim, outDim, activation, w: tf.variable(tf.tensor2d(w, [inDim, outDim])), b: tf.variable(tf.zeros([outDim])) };
+  return { name, inDim, outDim, activation, w: tf.tidy(() => tf.variable(tf.tensor2d(w, [inDim, outDim]))), b: tf.tidy(() => tf.variable(tf.zeros([outDim]))) };
 }
 
 export function activate(x: tf.Tensor2D, a: Activation): tf.Tensor2D {
@@ -138,10 +138,11 @@ export class ActorCritic {
     this.actorTrunk = stack(cfg.shared ? 'trunk' : 'pi', cfg.obsDim, cfg.hidden, cfg.activation, cfg.orthoInit, rng);
     this.meanHead = makeDense('mean', h, cfg.actDim, 'linear', POLICY_GAIN, cfg.orthoInit, rng);
     if (!cfg.discrete) {
-      if (cfg.sigma === 'state-independent') this.logStd = tf.variable(tf.fill([cfg.actDim], cfg.logStdInit));
+      if (cfg.sigma === 'state-independent') this.logStd = tf.tidy(() => tf.variable(tf.fill([cfg.actDim], cfg.logStdInit)));
       else {
         this.logStdHead = makeDense('logstd', h, cfg.actDim, 'linear', POLICY_GAIN, cfg.orthoInit, rng);
-        this.logStdHead.b.assign(tf.fill([cfg.actDim], cfg.logStdInit));
+        const ls = this.logStdHead.b;
+        tf.tidy(() => ls.assign(tf.fill([cfg.actDim], cfg.logStdInit)));
       }
     }
     this.criticTrunk = [];
@@ -217,7 +218,7 @@ export class ActorCritic {
     for (const { name, v } of this.named) {
       const a = w[name];
       if (!a || a.length !== v.size) throw new RangeError(`ActorCritic.setWeights: "${name}" missing or of wrong size (expected ${v.size})`);
-      v.assign(tf.tensor(a, v.shape));
+      tf.tidy(() => v.assign(tf.tensor(a, v.shape)));
     }
   }
 

@@ -46,7 +46,7 @@ export class Optimizer {
     this.sizes = vars.map((v) => v.size);
     this.size = this.sizes.reduce((a, b) => a + b, 0);
     const n = opts.kind === 'adam' ? 2 : 1;
-    this.slots = Array.from({ length: n }, () => tf.variable(tf.zeros([this.size]), false));
+    this.slots = Array.from({ length: n }, () => tf.tidy(() => tf.variable(tf.zeros([this.size]), false)));
   }
 
   /** One descent step θ ← θ − lr·update(g), `grads` in the order of `vars` (not disposed here). */
@@ -99,7 +99,7 @@ export class Optimizer {
   setState(st: { slots: Float32Array; step: number }): void {
     if (st.slots.length !== this.size * this.slots.length)
       throw new RangeError(`Optimizer.setState: ${st.slots.length} numbers for ${this.size * this.slots.length} slots`);
-    this.slots.forEach((v, i) => v.assign(tf.tensor1d(st.slots.subarray(i * this.size, (i + 1) * this.size))));
+    this.slots.forEach((v, i) => tf.tidy(() => v.assign(tf.tensor1d(st.slots.subarray(i * this.size, (i + 1) * this.size)))));
     this.step = st.step;
   }
 
