@@ -15,6 +15,11 @@ describe('selectBackend', () => {
     expect(await selectBackend('cpu')).toBe('cpu');
     expect(tf.getBackend()).toBe('cpu');
   });
+  it('switches back to wasm after cpu (the wasm module is only set up once)', async () => {
+    expect(await selectBackend('wasm')).toBe('wasm');
+    expect(await selectBackend('cpu')).toBe('cpu');
+    expect(await selectBackend('wasm')).toBe('wasm');
+  });
   it('explicit tensorflow fails with a clear error when tfjs-node is missing', async () => {
     await expect(selectBackend('tensorflow')).rejects.toThrow(/tensorflow/);
   });
