@@ -106,6 +106,30 @@ describe('networks', () => {
     expect(() => b.assertFinite('test')).toThrow(NonFiniteError);
   });
 
+  it.each(['tanh', 'relu', 'elu'] as const)('hand-written dense gradients equal tf autodiff of the plain formula (%s, value and Q heads)', (act) => {
+    const cfg: NetConfig = { obsDim: 3, actDim: 2, discrete: false, hidden: [5, 4], activation: act, shared: false, sigma: 'state-independent', critic: 'q', orthoInit: true, logStdInit: 0 };
+    const net = new ActorCritic(cfg, new Rng(21));
+    net.meanHead.w.assign(tf.randomNormal([4, 2], 0, 1, 'float32', 2));
+    const x = tf.randomNormal([6, 3], 0, 1.5, 'float32', 3) as tf.Tensor2D;
+    const a = tf.randomNormal([6, 2], 0, 1, 'float32', 4) as tf.Tensor2D;
+    const R = tf.randomNormal([6, 2], 0, 1, 'float32', 5);
+    const plainAct = (z: tf.Tensor) => (act === 'tanh' ? tf.tanh(z) : act === 'relu' ? tf.relu(z) : tf.elu(z));
+    const plain = (h0: tf.Tensor, layers: { w: tf.Variable; b: tf.Variable; activation: string }[]) =>
+      layers.reduce((h, l) => { const z = tf.add(tf.matMul(h, l.w), l.b); return l.activation === 'linear' ? z : plainAct(z); }, h0);
+    const vars = net.variables;
+    const mine = tf.variableGrads(() => tf.add(tf.sum(tf.mul(net.forward(x, false).out, R)), tf.sum(net.q(x, a))) as tf.Scalar, vars);
+    const ref = tf.variableGrads(() => tf.add(
+      tf.sum(tf.mul(plain(x, [...net.actorTrunk, net.meanHead]), R)),
+      tf.sum(plain(tf.concat([x, a], 1), [...net.criticTrunk, net.valueHead!])),
+    ) as tf.Scalar, vars);
+    expect(mine.value.dataSync()[0]).toBeCloseTo(ref.value.dataSync()[0], 4);
+    for (const v of vars) {
+      if (v === net.logStd) continue;
+      const g1 = mine.grads[v.name].dataSync(), g2 = ref.grads[v.name].dataSync();
+      for (let i = 0; i < g1.length; i++) expect(g1[i]).toBeCloseTo(g2[i], 4);
+    }
+  });
+
   it('policy-gradient loss gradient equals central finite differences (float64 reimplementation)', () => {
     const cfg: NetConfig = { obsDim: 3, actDim: 2, discrete: false, hidden: [4], activation: 'tanh', shared: false, sigma: 'state-independent', critic: 'none', orthoInit: true, logStdInit: -0.2 };
     const net = new ActorCritic(cfg, new Rng(11));
