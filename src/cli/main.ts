@@ -198,7 +198,7 @@ function algos(argv: string[]): number {
     out(`${name}: ${ALGOS[name].title}\n${ALGOS[name].summary}\n\n${schemaHelp(ALGOS[name].schema)}`);
     return 0;
   }
-  for (const a of Object.values(ALGOS)) out(a.name.padEnd(12) + a.title.padEnd(36) + a.summary);
+  for (const a of Object.values(ALGOS)) out(a.name.padEnd(12) + a.title.padEnd(40) + a.summary);
   return 0;
 }
 
