@@ -164,8 +164,8 @@ class Ppo implements Algorithm {
     const P = this.packed;
     for (let i = 0; i < B; i++) {
       const o = i * W;
-      P.set(buf.obs.subarray(i * obsDim, (i + 1) * obsDim), o);
-      P.set(buf.actions.subarray(i * actWidth, (i + 1) * actWidth), o + obsDim);
+      for (let j = 0; j < obsDim; j++) P[o + j] = buf.obs[i * obsDim + j];
+      for (let j = 0; j < actWidth; j++) P[o + obsDim + j] = buf.actions[i * actWidth + j];
       P[o + obsDim + actWidth] = buf.logp[i];
       P[o + obsDim + actWidth + 1] = this.adv[i];
       P[o + obsDim + actWidth + 2] = this.ret[i];

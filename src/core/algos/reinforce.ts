@@ -63,6 +63,10 @@ class Reinforce implements Algorithm {
   private readonly active: Uint8Array;
   private buf: RolloutBuffer;
   private readonly row: Float32Array;
+  /** Per-env views (made once: the step loop allocates nothing). */
+  private readonly normObsRow: Float32Array[];
+  private readonly uRow: Float32Array[];
+  private readonly obsRow: Float32Array[];
 
   constructor(ctx: AlgoContext, private readonly c: ReinforceConfig) {
     this.core = new PolicyCore(ctx, coreOptions(c, criticKind(c.phi), false));
@@ -77,6 +81,10 @@ class Reinforce implements Algorithm {
     this.active = new Uint8Array(N);
     this.buf = new RolloutBuffer(c.batchSteps + N * this.cap, 1, obsDim, actWidth);
     this.row = new Float32Array(actWidth);
+    const core = this.core;
+    this.normObsRow = Array.from({ length: N }, (_, n) => core.normObs.subarray(n * obsDim, (n + 1) * obsDim));
+    this.uRow = Array.from({ length: N }, (_, n) => core.u.subarray(n * actWidth, (n + 1) * actWidth));
+    this.obsRow = Array.from({ length: N }, (_, n) => core.pool.obs.subarray(n * obsDim, (n + 1) * obsDim));
     this.numUpdates = Math.max(1, Math.floor(ctx.totalSteps / c.batchSteps));
   }
 
@@ -92,7 +100,7 @@ class Reinforce implements Algorithm {
     if (this.needsReset) {
       for (let n = 0; n < N; n++) {
         pool.resetEnv(n);
-        if (obsNorm) obsNorm.rms.update(pool.obs.subarray(n * od, (n + 1) * od), 1);
+        if (obsNorm) obsNorm.rms.update(this.obsRow[n], 1);
       }
       if (obsNorm) obsNorm.normalize(pool.obs, N, core.normObs);
       else core.normObs.set(pool.obs);
@@ -107,8 +115,8 @@ class Reinforce implements Algorithm {
         if (!this.active[n]) continue;
         const k = this.stLen[n];
         if (k >= this.cap) throw new RangeError(`reinforce: an episode exceeded ${this.cap} steps`);
-        this.stObs[n].set(core.normObs.subarray(n * od, (n + 1) * od), k * od);
-        this.stAct[n].set(core.u.subarray(n * aw, (n + 1) * aw), k * aw);
+        this.stObs[n].set(this.normObsRow[n], k * od);
+        this.stAct[n].set(this.uRow[n], k * aw);
         for (let j = 0; j < aw; j++) this.row[j] = core.action[n * aw + j];
         pool.stepEnv(n, this.row, false);
         this.stRew[n][k] = pool.rewards[n];
@@ -140,11 +148,11 @@ class Reinforce implements Algorithm {
           }
           pool.resetEnv(n);
         }
-        const o = pool.obs.subarray(n * od, (n + 1) * od);
+        const o = this.obsRow[n];
         if (obsNorm) {
           obsNorm.rms.update(o, 1);
-          obsNorm.normalize(o, 1, core.normObs.subarray(n * od, (n + 1) * od));
-        } else core.normObs.set(o, n * od);
+          obsNorm.normalize(o, 1, this.normObsRow[n]);
+        } else this.normObsRow[n].set(o);
       }
       pool.frame();
     }
