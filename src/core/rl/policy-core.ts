@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { AlgoContext, AlgoState } from '../algos/types.js';
 import type { PolicySnapshot } from '../policy/snapshot.js';
 import { EnvPool } from './env-pool.js';
-import { categoricalEntropy, gaussianLogProb, sampleCategorical, sampleGaussian, squashValue, type Squash } from './distributions.js';
+import { gaussianLogProb, logSoftmax, sampleCategorical, sampleGaussian, squashValue, type Squash } from './distributions.js';
 import { ActorCritic, JsActor, type Activation } from './networks.js';
 import { ObsNormalizer, RewardScaler } from './normalize.js';
 import { Rng } from './rng.js';
@@ -236,7 +236,7 @@ export class PolicyCore {
     this.actorAt(obs);
     const d = this.actDim;
     if (this.discrete) {
-      categoricalEntropy(this.actor.mu, d, 0, this.scratch);
+      logSoftmax(this.actor.mu, d, 0, this.scratch);
       return { mu: Float32Array.from(this.scratch, (l) => Math.exp(l)), std: new Float32Array(0) };
     }
     const mu = new Float32Array(d), std = new Float32Array(d);
