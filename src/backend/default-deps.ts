@@ -30,8 +30,17 @@ const EXPORT_CHECK_EPISODES = 3;
 
 export function realDeps(spawn: TrainerSpawnOptions = {}): BackendDeps {
   let catalog: Catalog | null = null;
+  // One trainer is kept started and loaded (TF.js, MuJoCo) so Train answers in well under 3 s:
+  // a cold trainer spends about 2 s starting before its first update.
+  let spare: TrainerHost | null = TrainerHost.spawn(spawn);
+  const take = (): TrainerHost => {
+    const h = spare?.alive ? spare : TrainerHost.spawn(spawn);
+    spare = TrainerHost.spawn(spawn);
+    return h;
+  };
   return {
-    spawnTrainer: () => TrainerHost.spawn(spawn),
+    spawnTrainer: take,
+    dispose: () => { spare?.kill('SIGTERM'); spare = null; },
     listRuns,
     readRun: async (dir) => {
       const r = await readRun(dir);

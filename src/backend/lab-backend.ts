@@ -28,6 +28,8 @@ export interface BackendDeps {
   newRunDir(root: string, config: RunConfig): Promise<string>;
   exportRun(runDir: string, format: ExportRequest['format'], outDir: string): Promise<ExportResult>;
   catalog(): Catalog;
+  /** Frees what the deps hold themselves (a warm spare trainer). */
+  dispose?(): void;
 }
 
 interface ActiveRun {
@@ -159,6 +161,7 @@ export class LabBackend {
   dispose(): void {
     if (this.active && !isOver(this.active.state)) this.active.host.kill('SIGTERM');
     for (const e of this.evaluators) e.kill('SIGTERM');
+    this.deps.dispose?.();
     this.listeners.clear();
   }
 

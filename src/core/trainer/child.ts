@@ -1,12 +1,17 @@
 // The trainer process: speaks the protocol over the IPC channel its host opened with fork().
 // One process runs one training session (or evaluations); a crash here never takes the host down.
 
+import { getMujoco } from '../envs/mujoco.js';
 import type { HostToTrainer, TrainerToHost } from '../protocol.js';
+import { selectBackend } from '../rl/backend.js';
 import { evaluateBundle, isBundleDir } from '../export/run-export.js';
 import { evaluateRun } from './evaluate.js';
 import { TrainingSession } from './session.js';
 
 const send = (m: TrainerToHost) => process.send?.(m);
+// Load MuJoCo and the default backend while the host is still deciding what to ask for: a
+// trainer started ahead of time answers its first 'start' without that delay.
+const warm = Promise.all([getMujoco(), selectBackend('auto')]).catch(() => undefined);
 const session = new TrainingSession(send);
 let running: Promise<unknown> | null = null;
 
@@ -14,13 +19,14 @@ async function handle(msg: HostToTrainer): Promise<void> {
   switch (msg.type) {
     case 'start':
       if (running) { send({ type: 'error', message: 'this trainer is already running a session', fatal: false }); return; }
-      running = session.run(msg.config, msg.runDir, msg.resume).finally(() => { running = null; });
+      running = warm.then(() => session.run(msg.config, msg.runDir, msg.resume)).finally(() => { running = null; });
       return;
     case 'pause': session.pause(); return;
     case 'resume': session.resume(); return;
     case 'stop': session.stop(); return;
     case 'set-live-view': session.setLiveView(msg.enabled, msg.fps); return;
     case 'evaluate': {
+      await warm;
       // A run directory replays its checkpoint; an exported bundle replays its snapshot.
       const r = isBundleDir(msg.runDir)
         ? await evaluateBundle(msg.runDir, msg.episodes, msg.deterministic, msg.record)
