@@ -66,6 +66,8 @@ export function randomSnapshot(seed: number, o: RandomSnapshotOptions = {}): Pol
     kind, obsDim, actDim, obsNorm, trunk, meanHead, squash, actionLow, actionHigh,
     logStd: mode === 'vector' ? Float32Array.from({ length: actDim }, () => -0.5 + 0.3 * rng.normal()) : undefined,
     logStdHead: mode === 'head' ? chain(rng, tw, o.head ?? [], actDim, act, scale) : undefined,
+    // Narrow enough that some random observations hit both ends of the clamp.
+    logStdRange: mode === 'head' ? [-0.3, 0.3] : undefined,
   };
 }
 

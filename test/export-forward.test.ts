@@ -38,7 +38,8 @@ function tfPolicy(s: PolicySnapshot, obs: Float32Array, n: number): { action: Fl
     } else if (s.squash === 'clip') action = tf.minimum(tf.maximum(mu, tf.tensor1d(s.actionLow!)), tf.tensor1d(s.actionHigh!));
     else action = mu;
     const logStd = s.kind === 'categorical' ? tf.zeros([0])
-      : s.logStd ? tf.tile(tf.tensor2d(s.logStd, [1, s.actDim]), [n, 1]) : tfChain(t, s.logStdHead!);
+      : s.logStd ? tf.tile(tf.tensor2d(s.logStd, [1, s.actDim]), [n, 1])
+        : tf.clipByValue(tfChain(t, s.logStdHead!), s.logStdRange?.[0] ?? -Infinity, s.logStdRange?.[1] ?? Infinity);
     return { action: action.dataSync() as Float32Array, logStd: logStd.dataSync() as Float32Array };
   });
 }

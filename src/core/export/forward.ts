@@ -132,6 +132,7 @@ export function snapshotLogStd(s: PolicySnapshot, obs: ArrayLike<number>, out?: 
   }
   trunk(s, obs, sc);
   const y = chain(s.logStdHead ?? [], sc.trunkOut, sc);
-  for (let j = 0; j < s.actDim; j++) res[j] = y[j];
+  const [lo, hi] = s.logStdRange ?? [-Infinity, Infinity];
+  for (let j = 0; j < s.actDim; j++) res[j] = Math.min(hi, Math.max(lo, y[j]));
   return res;
 }

@@ -135,7 +135,10 @@ export function snapshotToOnnx(s: PolicySnapshot): Uint8Array {
       g.op('Expand', [g.constFloat('log_std.value', [1, s.actDim], s.logStd), shape], [], 'log_std');
     } else {
       const ls = denseChain(g, trunk, s.logStdHead ?? [], 'log_std_head');
-      g.op('Identity', [ls], [], 'log_std');
+      if (s.logStdRange) {
+        const [lo, hi] = s.logStdRange;
+        g.op('Clip', [ls, g.constFloat('log_std.min', [], [lo]), g.constFloat('log_std.max', [], [hi])], [], 'log_std');
+      } else g.op('Identity', [ls], [], 'log_std');
     }
     outputs.push(valueInfo('action', OnnxDataType.FLOAT, s.actDim), valueInfo('log_std', OnnxDataType.FLOAT, s.actDim));
   }

@@ -58,6 +58,13 @@ function layersFrom(x: unknown, what: string): DenseLayer[] {
   });
 }
 
+function logStdRangeFrom(x: unknown): [number, number] {
+  if (!Array.isArray(x) || x.length !== 2) fail('logStdRange is not a pair [min, max]');
+  const lo = unnum(x[0], 'logStdRange[0]'), hi = unnum(x[1], 'logStdRange[1]');
+  if (!(lo <= hi)) fail(`logStdRange [${lo}, ${hi}] is empty`);
+  return [lo, hi];
+}
+
 /** The snapshot as UTF-8 JSON bytes. */
 export function encodeSnapshot(s: PolicySnapshot): Uint8Array {
   validateSnapshot(s);
@@ -73,6 +80,7 @@ export function encodeSnapshot(s: PolicySnapshot): Uint8Array {
     meanHead: layersJson(s.meanHead),
     logStd: s.logStd && b64(s.logStd),
     logStdHead: s.logStdHead && layersJson(s.logStdHead),
+    logStdRange: s.logStdRange && [num(s.logStdRange[0]), num(s.logStdRange[1])],
     actionLow: s.actionLow && b64(s.actionLow),
     actionHigh: s.actionHigh && b64(s.actionHigh),
   };
@@ -106,6 +114,7 @@ export function decodeSnapshot(bytes: Uint8Array): PolicySnapshot {
     meanHead: layersFrom(j.meanHead, 'meanHead'),
     ...(j.logStd !== undefined ? { logStd: unb64(j.logStd, 'logStd') } : {}),
     ...(j.logStdHead !== undefined ? { logStdHead: layersFrom(j.logStdHead, 'logStdHead') } : {}),
+    ...(j.logStdRange !== undefined ? { logStdRange: logStdRangeFrom(j.logStdRange) } : {}),
     ...(j.actionLow !== undefined ? { actionLow: unb64(j.actionLow, 'actionLow') } : {}),
     ...(j.actionHigh !== undefined ? { actionHigh: unb64(j.actionHigh, 'actionHigh') } : {}),
   };

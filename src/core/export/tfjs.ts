@@ -116,7 +116,9 @@ function buildModel(s: PolicySnapshot): tf.LayersModel {
     }
     outputs.push(s.logStd
       ? b.constant(obs, 'log_std', s.obsDim, s.logStd)
-      : b.chain(trunk, s.logStdHead ?? [], 'log_std_head', 'log_std'));
+      : s.logStdRange
+        ? b.clamp(b.chain(trunk, s.logStdHead ?? [], 'log_std_head'), 'log_std_clip', new Float32Array(s.actDim).fill(s.logStdRange[0]), new Float32Array(s.actDim).fill(s.logStdRange[1]), 'log_std')
+        : b.chain(trunk, s.logStdHead ?? [], 'log_std_head', 'log_std'));
   }
   const model = tf.model({ inputs: obs, outputs, name: 'policy_lab_policy' });
   b.setAll();

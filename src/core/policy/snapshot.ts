@@ -34,6 +34,8 @@ export interface PolicySnapshot {
   readonly logStd?: Float32Array;
   /** State-dependent log σ_φ(s) head on the trunk's output (gaussian, when σ depends on s). */
   readonly logStdHead?: readonly DenseLayer[];
+  /** The head's log σ is clamped to [min, max] (as the training network does). */
+  readonly logStdRange?: readonly [number, number];
   /** How the mean is mapped into the action bounds. 'tanh': low + (tanh(μ)+1)(high-low)/2. */
   readonly squash: 'clip' | 'tanh' | 'none';
   readonly actionLow?: Float32Array;

@@ -312,6 +312,7 @@ export class ActorCritic {
     return {
       kind: this.cfg.discrete ? 'categorical' : 'gaussian', obsDim: this.cfg.obsDim, actDim: this.cfg.actDim,
       obsNorm: extra.obsNorm, trunk: a.trunk, meanHead: a.meanHead, logStd: a.logStd, logStdHead: a.logStdHead,
+      logStdRange: a.logStdHead ? [LOG_STD_MIN, LOG_STD_MAX] : undefined,
       squash: extra.squash, actionLow: extra.low, actionHigh: extra.high,
     };
   }
