@@ -6,7 +6,7 @@ import { ALGOS } from '../core/algos/index.js';
 import { ConfigError, parseFieldValue, type Schema } from '../core/config/schema.js';
 import { TASKS } from '../core/envs/registry.js';
 import type { MetricsRow, RunConfig, TrainerToHost } from '../core/protocol.js';
-import { isAlgoName, resolveRunConfig } from '../core/runs/run-config.js';
+import { isAlgoName, resolveRunConfig, RUN_SCHEMA } from '../core/runs/run-config.js';
 import { newRunDir, readConfig, RunError } from '../core/runs/store.js';
 import { TrainerHost } from '../core/trainer/host.js';
 import { camel, checkKnown, kebab, parseArgs, UsageError } from './args.js';
@@ -37,20 +37,21 @@ function schemaHelp(schema: Schema): string {
   return rows.join('\n');
 }
 
+/** Run-level flags and the RUN_SCHEMA field each sets (the schema's doc is the flag's help). */
+const RUN_FLAGS = { steps: 'totalSteps', seed: 'seed', backend: 'backend', 'checkpoint-every': 'checkpointEvery' } as const;
+
 function trainHelp(algo?: string): string {
+  const runRows = Object.entries(RUN_FLAGS).map(([flag, key]) => schemaHelp({ [flag]: RUN_SCHEMA[key] }));
   const base = `Usage: policy-lab train --task TASK --algo ALGO [options] [hyperparameters]
 
 Options:
   --task <name>                               task (policy-lab tasks), or use --mjcf
-  --mjcf <file.xml> --preset forward|upright|reach   train on your own MuJoCo model
-  --algo <${Object.keys(ALGOS).join('|')}>   algorithm
-  --steps <int>                               environment steps in total (default 1000000)
-  --seed <int>                                seed of every random source (default 1)
+  --mjcf <file.xml> --preset <forward|upright|reach>  train on your own MuJoCo model
+  --algo <${Object.keys(ALGOS).join('|')}>       algorithm
   --out <dir>                                 where run directories are made (default runs/)
-  --backend <auto|tensorflow|wasm|cpu>        TensorFlow.js backend (default auto)
-  --checkpoint-every <int>                    updates between checkpoints (default 10)
   --resume <run_dir>                          continue a run from its last checkpoint
-  --quiet                                     no progress bar`;
+  --quiet                                     no progress bar
+${runRows.join('\n')}`;
   if (algo && isAlgoName(algo)) return `${base}\n\nHyperparameters of ${algo} (${ALGOS[algo].title}):\n${schemaHelp(ALGOS[algo].schema)}`;
   return `${base}\n\nAdd --algo ALGO to --help to list that algorithm's hyperparameters.`;
 }
