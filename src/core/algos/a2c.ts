@@ -10,7 +10,8 @@ import { categoricalEntropyTf, categoricalLogProbTf, gaussianEntropyTf, gaussian
 import { Optimizer, scheduledLr, type LrSchedule } from '../rl/optim.js';
 import { assertFiniteNumbers, PolicyCore, RolloutBuffer } from '../rl/policy-core.js';
 import { coreOptions, gammaField, NETWORK_FIELDS, NORM_FIELDS, numEnvsField, OPTIM_FIELDS } from './common.js';
-import type { AlgoContext, AlgoModule, AlgoState, Algorithm, UpdateStats } from './types.js';
+import { CoreAlgorithm } from './base.js';
+import type { AlgoContext, AlgoModule, UpdateStats } from './types.js';
 
 export const A2C_SCHEMA = {
   numEnvs: numEnvsField(8),
@@ -31,27 +32,21 @@ export const A2C_SCHEMA = {
 } as const;
 export type A2cConfig = ConfigOf<typeof A2C_SCHEMA>;
 
-class A2c implements Algorithm {
+class A2c extends CoreAlgorithm {
   readonly name = 'a2c' as const;
-  private readonly core: PolicyCore;
   private readonly opt: Optimizer;
   private readonly buf: RolloutBuffer;
   private readonly adv: Float32Array;
   private readonly ret: Float32Array;
   private readonly numUpdates: number;
-  private updates = 0;
 
   constructor(ctx: AlgoContext, private readonly c: A2cConfig) {
-    this.core = new PolicyCore(ctx, coreOptions(c, 'v', c.shared));
+    super(new PolicyCore(ctx, coreOptions(c, 'v', c.shared)));
     this.opt = new Optimizer(this.core.net.variables, { kind: c.optimizer, eps: c.optimEps, alpha: 0.99 });
     this.buf = new RolloutBuffer(c.numSteps, this.core.N, this.core.obsDim, this.core.actWidth);
     this.adv = new Float32Array(c.numSteps * this.core.N);
     this.ret = new Float32Array(c.numSteps * this.core.N);
     this.numUpdates = Math.max(1, Math.floor(ctx.totalSteps / (c.numSteps * this.core.N)));
-  }
-
-  get steps(): number {
-    return this.core.pool.steps;
   }
 
   async update(): Promise<UpdateStats> {
@@ -104,32 +99,8 @@ class A2c implements Algorithm {
     return out;
   }
 
-  act(obs: Float32Array, deterministic: boolean): Float32Array {
-    return this.core.act(obs, deterministic);
-  }
-  policyAt(obs: Float32Array) {
-    return this.core.policyAt(obs);
-  }
-  snapshot() {
-    return this.core.snapshot();
-  }
-  async saveState(): Promise<AlgoState> {
-    const tensors: Record<string, AlgoState['tensors'][string]> = {}, json: Record<string, unknown> = {};
-    this.core.saveInto(tensors, json);
-    const o = this.opt.getState();
-    tensors['opt'] = o.slots;
-    json['optStep'] = o.step;
-    json['updates'] = this.updates;
-    return { tensors, json };
-  }
-  async loadState(state: AlgoState): Promise<void> {
-    this.core.loadFrom(state);
-    this.opt.setState({ slots: state.tensors['opt'] as Float32Array, step: Number(state.json['optStep']) });
-    this.updates = Number(state.json['updates']);
-  }
-  async dispose(): Promise<void> {
-    this.opt.dispose();
-    this.core.dispose();
+  protected optimizers() {
+    return { opt: this.opt };
   }
 }
 

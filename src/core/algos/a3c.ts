@@ -39,7 +39,8 @@ import { Optimizer, scheduledLr, type LrSchedule } from '../rl/optim.js';
 import { assertFiniteNumbers, NonFiniteLossError, PolicyCore } from '../rl/policy-core.js';
 import type { RunningMeanStd } from '../rl/normalize.js';
 import { coreOptions, gammaField, NETWORK_FIELDS, NORM_FIELDS, OPTIM_FIELDS } from './common.js';
-import type { AlgoContext, AlgoModule, AlgoState, Algorithm, EnvSource, UpdateStats } from './types.js';
+import { CoreAlgorithm, type StateTensors } from './base.js';
+import type { AlgoContext, AlgoModule, AlgoState, EnvSource, UpdateStats } from './types.js';
 
 export const A3C_SCHEMA = {
   numWorkers: int(2, 'worker processes, each with its own envs and copy of the parameters', 1, 64),
@@ -212,10 +213,9 @@ interface Slot {
 }
 
 // ------------------------------------------------------------------ the global side
-export class A3c implements Algorithm {
+/** core: global θ (core.net), the global obs normalizer, acting, snapshots, the live-view env. */
+export class A3c extends CoreAlgorithm {
   readonly name = 'a3c' as const;
-  /** Global θ (core.net), the global obs normalizer, acting, snapshots, the live-view env. */
-  private readonly core: PolicyCore;
   private readonly opt: Optimizer;
   private readonly vars: tf.Variable[];
   private readonly flat: Float32Array;
@@ -239,8 +239,9 @@ export class A3c implements Algorithm {
   readonly crashLog: string[] = [];
 
   constructor(private readonly ctx: A3cContext, readonly c: A3cConfig) {
-    this.envSource = envSourceOf(ctx);
-    this.core = new PolicyCore(ctx, coreOptions({ ...c, numEnvs: 1, normReward: false }, 'v', c.shared));
+    const envSource = envSourceOf(ctx);
+    super(new PolicyCore(ctx, coreOptions({ ...c, numEnvs: 1, normReward: false }, 'v', c.shared)));
+    this.envSource = envSource;
     // The constructor's observe() fed the live-view env's first obs to the normalizer: start clean.
     this.core.obsNorm?.rms.setState(cleanRms(this.core.obsDim));
     this.vars = this.core.net.variables;
@@ -250,7 +251,7 @@ export class A3c implements Algorithm {
     this.frameObs = Float32Array.from(this.core.pool.obs);
   }
 
-  get steps(): number {
+  override get steps(): number {
     return this.stepCount;
   }
 
@@ -428,37 +429,22 @@ export class A3c implements Algorithm {
     this.ctx.emitFrame(env, this.frameObs);
   }
 
-  act(obs: Float32Array, deterministic: boolean): Float32Array {
+  protected override liveCore(): PolicyCore {
     this.syncActor();
-    return this.core.act(obs, deterministic);
+    return this.core;
   }
-  policyAt(obs: Float32Array) {
-    this.syncActor();
-    return this.core.policyAt(obs);
-  }
-  snapshot() {
-    this.syncActor();
-    return this.core.snapshot();
+  protected optimizers() {
+    return { opt: this.opt };
   }
 
-  async saveState(): Promise<AlgoState> {
-    const tensors: Record<string, AlgoState['tensors'][string]> = {}, json: Record<string, unknown> = {};
-    this.core.saveInto(tensors, json);
-    const o = this.opt.getState();
-    tensors['opt'] = o.slots;
+  protected override saveExtra(tensors: StateTensors, json: Record<string, unknown>): void {
     tensors['frameObs'] = Float32Array.from(this.frameObs);
-    json['optStep'] = o.step;
     json['a3cSteps'] = this.stepCount;
     json['applied'] = this.applied;
     json['restarts'] = this.restarts;
-    return { tensors, json };
   }
 
-  async loadState(state: AlgoState): Promise<void> {
-    this.core.loadFrom(state);
-    const opt = state.tensors['opt'];
-    if (!opt) throw new RangeError('loadState: checkpoint lacks "opt"');
-    this.opt.setState({ slots: opt as Float32Array, step: Number(state.json['optStep']) });
+  protected override loadExtra(state: AlgoState): void {
     const fo = state.tensors['frameObs'];
     if (fo) this.frameObs.set(fo);
     this.stepCount = Number(state.json['a3cSteps']);
@@ -470,7 +456,7 @@ export class A3c implements Algorithm {
     this.epoch++;
   }
 
-  async dispose(): Promise<void> {
+  override async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
     this.disposing = true;
@@ -482,8 +468,7 @@ export class A3c implements Algorithm {
       setTimeout(() => s.proc.kill('SIGKILL'), 1000).unref();
     }));
     await Promise.all(exits);
-    this.opt.dispose();
-    this.core.dispose();
+    await super.dispose();
   }
 }
 

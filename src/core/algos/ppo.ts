@@ -16,7 +16,8 @@ import { Optimizer, scheduledLr, type LrSchedule } from '../rl/optim.js';
 import { assertFiniteNumbers, PolicyCore, RolloutBuffer } from '../rl/policy-core.js';
 import { Rng } from '../rl/rng.js';
 import { coreOptions, gammaField, NETWORK_FIELDS, NORM_FIELDS, numEnvsField, OPTIM_FIELDS } from './common.js';
-import type { AlgoContext, AlgoModule, AlgoState, Algorithm, UpdateStats } from './types.js';
+import { CoreAlgorithm } from './base.js';
+import type { AlgoContext, AlgoModule, UpdateStats } from './types.js';
 
 export const PPO_SCHEMA = {
   numEnvs: numEnvsField(1),
@@ -123,9 +124,8 @@ export function ppoGradStep(net: ActorCritic, opt: Optimizer, mb: tf.Tensor2D, o
   return { stats, norm };
 }
 
-class Ppo implements Algorithm {
+class Ppo extends CoreAlgorithm {
   readonly name = 'ppo' as const;
-  private readonly core: PolicyCore;
   private readonly opt: Optimizer;
   private readonly buf: RolloutBuffer;
   private readonly adv: Float32Array;
@@ -133,10 +133,9 @@ class Ppo implements Algorithm {
   private readonly packed: Float32Array;
   private readonly perm: Int32Array;
   private readonly numUpdates: number;
-  private updates = 0;
 
   constructor(ctx: AlgoContext, private readonly c: PpoConfig) {
-    this.core = new PolicyCore(ctx, coreOptions(c, 'v', c.shared));
+    super(new PolicyCore(ctx, coreOptions(c, 'v', c.shared)));
     this.opt = new Optimizer(this.core.net.variables, { kind: c.optimizer, eps: c.optimEps });
     const { N, obsDim, actWidth } = this.core;
     this.buf = new RolloutBuffer(c.numSteps, N, obsDim, actWidth);
@@ -147,10 +146,6 @@ class Ppo implements Algorithm {
     this.packed = new Float32Array(B * (obsDim + actWidth + 4));
     this.perm = new Int32Array(B);
     this.numUpdates = Math.max(1, Math.floor(ctx.totalSteps / B));
-  }
-
-  get steps(): number {
-    return this.core.pool.steps;
   }
 
   async update(): Promise<UpdateStats> {
@@ -214,35 +209,8 @@ class Ppo implements Algorithm {
     return stats;
   }
 
-  act(obs: Float32Array, deterministic: boolean): Float32Array {
-    return this.core.act(obs, deterministic);
-  }
-  policyAt(obs: Float32Array) {
-    return this.core.policyAt(obs);
-  }
-  snapshot() {
-    return this.core.snapshot();
-  }
-
-  async saveState(): Promise<AlgoState> {
-    const tensors: Record<string, AlgoState['tensors'][string]> = {}, json: Record<string, unknown> = {};
-    this.core.saveInto(tensors, json);
-    const o = this.opt.getState();
-    tensors['opt'] = o.slots;
-    json['optStep'] = o.step;
-    json['updates'] = this.updates;
-    return { tensors, json };
-  }
-
-  async loadState(state: AlgoState): Promise<void> {
-    this.core.loadFrom(state);
-    this.opt.setState({ slots: state.tensors['opt'] as Float32Array, step: Number(state.json['optStep']) });
-    this.updates = Number(state.json['updates']);
-  }
-
-  async dispose(): Promise<void> {
-    this.opt.dispose();
-    this.core.dispose();
+  protected optimizers() {
+    return { opt: this.opt };
   }
 }
 

@@ -15,7 +15,8 @@ import { categoricalLogProbTf, gaussianLogProbTf, sampleCategorical, sampleGauss
 import { Optimizer, scheduledLr, type LrSchedule } from '../rl/optim.js';
 import { assertFiniteNumbers, PolicyCore } from '../rl/policy-core.js';
 import { coreOptions, gammaField, NETWORK_FIELDS, NORM_FIELDS, numEnvsField, OPTIM_FIELDS } from './common.js';
-import type { AlgoContext, AlgoModule, AlgoState, Algorithm, UpdateStats } from './types.js';
+import { CoreAlgorithm, type StateTensors } from './base.js';
+import type { AlgoContext, AlgoModule, AlgoState, UpdateStats } from './types.js';
 
 export const QAC_SCHEMA = {
   numEnvs: numEnvsField(8),
@@ -31,9 +32,8 @@ export const QAC_SCHEMA = {
 } as const;
 export type QacConfig = ConfigOf<typeof QAC_SCHEMA>;
 
-class Qac implements Algorithm {
+class Qac extends CoreAlgorithm {
   readonly name = 'qac' as const;
-  private readonly core: PolicyCore;
   private readonly optPi: Optimizer;
   private readonly optQ: Optimizer;
   private readonly s: Float32Array;
@@ -48,7 +48,7 @@ class Qac implements Algorithm {
   private readonly totalSteps: number;
 
   constructor(ctx: AlgoContext, private readonly c: QacConfig) {
-    this.core = new PolicyCore(ctx, coreOptions(c, 'q', false));
+    super(new PolicyCore(ctx, coreOptions(c, 'q', false)));
     const { N, obsDim, actWidth, net } = this.core;
     if (this.core.discrete) throw new RangeError('qac: Q(s,a) takes a continuous action; use a box-action task');
     this.optPi = new Optimizer(net.actorVars, { kind: c.optimizer, eps: c.optimEps });
@@ -66,10 +66,6 @@ class Qac implements Algorithm {
     // Initial s and a ~ π(·|s).
     this.s.set(this.core.normObs);
     this.sample(this.s, this.a);
-  }
-
-  get steps(): number {
-    return this.core.pool.steps;
   }
 
   /** Samples pre-squash actions u ~ π(·|obs) for all N rows with one tf forward. */
@@ -152,6 +148,7 @@ class Qac implements Algorithm {
       this.s.set(core.normObs);
     }
     const K = c.stepsPerUpdate;
+    this.updates++;
     const stats: UpdateStats = { policyLoss: sumPi / K, valueLoss: sumQ / K, entropy: NaN, approxKl: NaN, clipFraction: NaN, explainedVariance: NaN, gradNorm: sumNorm / K };
     assertFiniteNumbers('qac update', { policyLoss: stats.policyLoss, valueLoss: stats.valueLoss, gradNorm: stats.gradNorm });
     net.assertFinite('qac update');
@@ -159,38 +156,16 @@ class Qac implements Algorithm {
     return stats;
   }
 
-  act(obs: Float32Array, deterministic: boolean): Float32Array {
-    return this.core.act(obs, deterministic);
+  protected optimizers() {
+    return { optPi: this.optPi, optQ: this.optQ };
   }
-  policyAt(obs: Float32Array) {
-    return this.core.policyAt(obs);
-  }
-  snapshot() {
-    return this.core.snapshot();
-  }
-  async saveState(): Promise<AlgoState> {
-    const tensors: Record<string, AlgoState['tensors'][string]> = {}, json: Record<string, unknown> = {};
-    this.core.saveInto(tensors, json);
-    const p = this.optPi.getState(), q = this.optQ.getState();
-    tensors['optPi'] = p.slots;
-    tensors['optQ'] = q.slots;
-    json['optPiStep'] = p.step;
-    json['optQStep'] = q.step;
+  protected override saveExtra(tensors: StateTensors): void {
     tensors['qac/s'] = Float32Array.from(this.s);
     tensors['qac/a'] = Float32Array.from(this.a);
-    return { tensors, json };
   }
-  async loadState(state: AlgoState): Promise<void> {
-    this.core.loadFrom(state);
-    this.optPi.setState({ slots: state.tensors['optPi'] as Float32Array, step: Number(state.json['optPiStep']) });
-    this.optQ.setState({ slots: state.tensors['optQ'] as Float32Array, step: Number(state.json['optQStep']) });
+  protected override loadExtra(state: AlgoState): void {
     this.s.set(state.tensors['qac/s'] as Float32Array);
     this.a.set(state.tensors['qac/a'] as Float32Array);
-  }
-  async dispose(): Promise<void> {
-    this.optPi.dispose();
-    this.optQ.dispose();
-    this.core.dispose();
   }
 }
 

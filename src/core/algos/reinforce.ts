@@ -13,6 +13,7 @@ import { categoricalEntropyTf, categoricalLogProbTf, gaussianEntropyTf, gaussian
 import { Optimizer, scheduledLr, type LrSchedule } from '../rl/optim.js';
 import { assertFiniteNumbers, PolicyCore, RolloutBuffer } from '../rl/policy-core.js';
 import { coreOptions, gammaField, NETWORK_FIELDS, NORM_FIELDS, numEnvsField, OPTIM_FIELDS } from './common.js';
+import { CoreAlgorithm, type StateTensors } from './base.js';
 import type { AlgoContext, AlgoModule, AlgoState, Algorithm, UpdateStats } from './types.js';
 
 export const PHI_CHOICES = ['total-return', 'reward-to-go', 'baseline', 'q', 'td', 'nstep', 'gae'] as const;
@@ -45,13 +46,11 @@ function criticKind(phi: Phi): 'v' | 'q' | 'none' {
   return 'v';
 }
 
-class Reinforce implements Algorithm {
+class Reinforce extends CoreAlgorithm {
   readonly name = 'reinforce' as const;
-  readonly core: PolicyCore;
   private readonly opt: Optimizer;
   private readonly vOpt?: Optimizer;
   private readonly numUpdates: number;
-  private updates = 0;
   /** Envs are all at an episode's end between updates (except before the first). */
   private needsReset = false;
   // Per-env staging of the running episode, and the flat batch ([T, 1] layout, episode after episode).
@@ -69,7 +68,7 @@ class Reinforce implements Algorithm {
   private readonly obsRow: Float32Array[];
 
   constructor(ctx: AlgoContext, private readonly c: ReinforceConfig) {
-    this.core = new PolicyCore(ctx, coreOptions(c, criticKind(c.phi), false));
+    super(new PolicyCore(ctx, coreOptions(c, criticKind(c.phi), false)));
     const { N, obsDim, actWidth, net } = this.core;
     this.opt = new Optimizer(net.actorVars, { kind: c.optimizer, eps: c.optimEps });
     if (net.criticVars.length > 0) this.vOpt = new Optimizer(net.criticVars, { kind: c.optimizer, eps: c.optimEps });
@@ -86,10 +85,6 @@ class Reinforce implements Algorithm {
     this.uRow = Array.from({ length: N }, (_, n) => core.u.subarray(n * actWidth, (n + 1) * actWidth));
     this.obsRow = Array.from({ length: N }, (_, n) => core.pool.obs.subarray(n * obsDim, (n + 1) * obsDim));
     this.numUpdates = Math.max(1, Math.floor(ctx.totalSteps / c.batchSteps));
-  }
-
-  get steps(): number {
-    return this.core.pool.steps;
   }
 
   /** Runs the envs until ≥ batchSteps steps of whole episodes are in the batch. Returns (T, episodes). */
@@ -239,41 +234,14 @@ class Reinforce implements Algorithm {
     return out;
   }
 
-  act(obs: Float32Array, deterministic: boolean): Float32Array {
-    return this.core.act(obs, deterministic);
+  protected optimizers() {
+    return { opt: this.opt, vOpt: this.vOpt };
   }
-  policyAt(obs: Float32Array) {
-    return this.core.policyAt(obs);
-  }
-  snapshot() {
-    return this.core.snapshot();
-  }
-  async saveState(): Promise<AlgoState> {
-    const tensors: Record<string, AlgoState['tensors'][string]> = {}, json: Record<string, unknown> = {};
-    this.core.saveInto(tensors, json);
-    const o = this.opt.getState();
-    tensors['opt'] = o.slots;
-    json['optStep'] = o.step;
-    if (this.vOpt) {
-      const v = this.vOpt.getState();
-      tensors['vOpt'] = v.slots;
-      json['vOptStep'] = v.step;
-    }
-    json['updates'] = this.updates;
+  protected override saveExtra(_t: StateTensors, json: Record<string, unknown>): void {
     json['needsReset'] = this.needsReset;
-    return { tensors, json };
   }
-  async loadState(state: AlgoState): Promise<void> {
-    this.core.loadFrom(state);
-    this.opt.setState({ slots: state.tensors['opt'] as Float32Array, step: Number(state.json['optStep']) });
-    if (this.vOpt) this.vOpt.setState({ slots: state.tensors['vOpt'] as Float32Array, step: Number(state.json['vOptStep']) });
-    this.updates = Number(state.json['updates']);
+  protected override loadExtra(state: AlgoState): void {
     this.needsReset = state.json['needsReset'] === true;
-  }
-  async dispose(): Promise<void> {
-    this.opt.dispose();
-    this.vOpt?.dispose();
-    this.core.dispose();
   }
 }
 
