@@ -71,6 +71,7 @@ export function fakeDeps(onSpawn: (t: FakeTrainer) => void = () => {}): BackendD
       await writeFile(p, 'x');
       return { dir: outDir, files: [path.basename(p)] };
     },
+    importBundle: async () => { throw new Error('fake deps: importBundle is not scripted'); },
     catalog: () => fakeCatalog,
   };
 }

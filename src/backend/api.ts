@@ -16,6 +16,20 @@ export interface RunInfo {
   readonly steps: number;
   readonly lastReturn: number;
   readonly status: string;
+  /** Present for an imported policy bundle (status 'imported'): replay it with Evaluate; no curves, no resume. */
+  readonly bundle?: BundleSummary;
+}
+
+/** What a bundle's policy-card.json says about its policy, as shown in the lab. */
+export interface BundleSummary {
+  readonly task: string;
+  readonly algorithm: string;
+  /** Env steps of training behind the policy. */
+  readonly steps: number;
+  /** Mean deterministic return measured at export; null when none was recorded. */
+  readonly finalEvalReturn: number | null;
+  readonly seed: number;
+  readonly exportedAt: string;
 }
 
 /** A user's MJCF model sent as text (the renderer is sandboxed and has no paths of its own). */
@@ -51,6 +65,8 @@ export interface ExportRequest {
   /** Folder under the runs root; default <runDir>/export. */
   readonly outDir?: string;
 }
+/** A bundle folder (absolute path on the lab's machine) to verify and copy under <runs>/imports. */
+export interface ImportRequest { readonly path: string }
 export interface LiveViewRequest { readonly enabled: boolean; readonly fps: number }
 
 export interface StartResult { readonly runDir: string; readonly id: string }
@@ -65,6 +81,8 @@ export interface EvaluationResult {
   readonly frameCount: number;
 }
 export interface ExportResult { readonly dir: string; readonly files: readonly string[] }
+/** The imported copy (evaluate it by this runDir) and its card's summary. */
+export interface ImportResult { readonly runDir: string; readonly id: string; readonly card: BundleSummary }
 
 export interface AlgoInfo { readonly name: AlgoName; readonly title: string; readonly summary: string; readonly schema: Schema }
 export interface Catalog {
@@ -103,6 +121,7 @@ export interface LabApi {
   openRun(req: OpenRunRequest): Promise<OpenRunResult>;
   evaluate(req: EvaluateRequest): Promise<EvaluationResult>;
   exportRun(req: ExportRequest): Promise<ExportResult>;
+  importBundle(req: ImportRequest): Promise<ImportResult>;
   setLiveView(req: LiveViewRequest): Promise<void>;
   getCatalog(): Promise<Catalog>;
   onEvent(cb: (e: LabEvent) => void): Unsubscribe;
@@ -110,7 +129,7 @@ export interface LabApi {
 
 /** The request methods (everything but onEvent): IPC channel names and WS method names. */
 export type LabMethod = Exclude<keyof LabApi, 'onEvent'>;
-export const LAB_METHODS: readonly LabMethod[] = ['start', 'pause', 'resume', 'stop', 'listRuns', 'openRun', 'evaluate', 'exportRun', 'setLiveView', 'getCatalog'];
+export const LAB_METHODS: readonly LabMethod[] = ['start', 'pause', 'resume', 'stop', 'listRuns', 'openRun', 'evaluate', 'exportRun', 'importBundle', 'setLiveView', 'getCatalog'];
 export const IPC_PREFIX = 'lab:';
 export const IPC_EVENT_CHANNEL = 'lab:event';
 

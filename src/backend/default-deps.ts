@@ -8,6 +8,7 @@ import { CUSTOM_PRESETS, RUN_SCHEMA } from '../core/runs/run-config.js';
 import { listRuns, newRunDir, readRun } from '../core/runs/store.js';
 import { TrainerHost, type TrainerSpawnOptions } from '../core/trainer/host.js';
 import { EXPORT_FORMATS, type Catalog } from './api.js';
+import { importBundleInto, listImportedBundles } from './bundle-import.js';
 import { LabBackend, type BackendDeps } from './lab-backend.js';
 
 export function buildCatalog(): Catalog {
@@ -41,7 +42,8 @@ export function realDeps(spawn: TrainerSpawnOptions = {}): BackendDeps {
   return {
     spawnTrainer: take,
     dispose: () => { spare?.kill('SIGTERM'); spare = null; },
-    listRuns,
+    // Training runs first (newest first), then imported bundles.
+    listRuns: async (root) => [...await listRuns(root), ...await listImportedBundles(root)],
     readRun: async (dir) => {
       const r = await readRun(dir);
       return { config: r.config, metrics: r.metrics };
@@ -51,6 +53,7 @@ export function realDeps(spawn: TrainerSpawnOptions = {}): BackendDeps {
       const r = await exportRun(runDir, format, outDir, EXPORT_CHECK_EPISODES);
       return { dir: r.dir, files: r.files };
     },
+    importBundle: (bundlePath, destRoot) => importBundleInto(bundlePath, destRoot, (catalog ??= buildCatalog()).tasks),
     catalog: () => (catalog ??= buildCatalog()),
   };
 }

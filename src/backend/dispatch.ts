@@ -3,7 +3,7 @@
 import { LabError, type LabMethod } from './api.js';
 import type { LabBackend } from './lab-backend.js';
 import {
-  validateEmpty, validateEvaluate, validateExport, validateLiveView, validateOpenRun, validateResume, validateStart,
+  validateEmpty, validateEvaluate, validateExport, validateImport, validateLiveView, validateOpenRun, validateResume, validateStart,
 } from './validate.js';
 
 export type Dispatcher = (method: string, payload: unknown) => Promise<unknown>;
@@ -19,6 +19,7 @@ export function createDispatcher(backend: LabBackend): Dispatcher {
     openRun: (p) => backend.openRun(validateOpenRun(p, root).runDir),
     evaluate: (p) => backend.evaluate(validateEvaluate(p, root)),
     exportRun: (p) => backend.exportRun(validateExport(p, root)),
+    importBundle: (p) => backend.importBundle(validateImport(p)),
     setLiveView: (p) => backend.setLiveView(validateLiveView(p)),
     getCatalog: (p) => (validateEmpty(p, 'getCatalog'), backend.getCatalog()),
   };

@@ -2,11 +2,13 @@
 // owns the runs folder and the trainer child processes, turns trainer messages into LabEvents,
 // and reports crashed trainers so the run can be resumed from its last checkpoint.
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { HostToTrainer, MetricsRow, RunConfig, TrainerToHost } from '../core/protocol.js';
 import {
-  LabError, type Catalog, type EvaluateRequest, type EvaluationResult, type ExportRequest, type ExportResult, type LabEvent,
+  LabError, type BundleSummary, type Catalog, type EvaluateRequest, type EvaluationResult, type ExportRequest, type ExportResult,
+  type ImportRequest, type ImportResult, type LabEvent,
   type LabState, type LiveViewRequest, type OpenRunResult, type ResumeRequest, type RunInfo, type StartRequest, type StartResult,
   type Unsubscribe,
 } from './api.js';
@@ -27,6 +29,11 @@ export interface BackendDeps {
   readRun(dir: string): Promise<{ config: RunConfig; metrics: MetricsRow[] }>;
   newRunDir(root: string, config: RunConfig): Promise<string>;
   exportRun(runDir: string, format: ExportRequest['format'], outDir: string): Promise<ExportResult>;
+  /**
+   * Verifies the bundle folder's checksums and copies it under destRoot/imports; a refused
+   * bundle throws (LabError 'invalid' naming the file) and copies nothing.
+   */
+  importBundle(bundlePath: string, destRoot: string): Promise<{ runDir: string; card: BundleSummary }>;
   catalog(): Catalog;
   /** Frees what the deps hold themselves (a warm spare trainer). */
   dispose?(): void;
@@ -43,6 +50,8 @@ interface ActiveRun {
 /** How long a trainer may take to honour 'stop' before it is killed. */
 const STOP_GRACE_MS = 10_000;
 const EVAL_TIMEOUT_MS = 10 * 60_000;
+/** core/export's card file name: its presence marks a bundle folder (kept literal: no core/export import here). */
+const BUNDLE_CARD_FILE = 'policy-card.json';
 
 export class LabBackend {
   private active: ActiveRun | null = null;
@@ -119,7 +128,8 @@ export class LabBackend {
 
   /** Replays the run's policy in a separate trainer process and records every step's poses. */
   async evaluate(req: EvaluateRequest): Promise<EvaluationResult> {
-    await this.readRunChecked(req.runDir);
+    // An imported bundle has no run files; the trainer verifies its checksums before replaying it.
+    if (!existsSync(path.join(req.runDir, BUNDLE_CARD_FILE))) await this.readRunChecked(req.runDir);
     if (this.evaluators.size > 0) throw new LabError('busy', 'an evaluation is already running');
     const host = this.deps.spawnTrainer();
     this.evaluators.add(host);
@@ -149,6 +159,19 @@ export class LabBackend {
     } catch (e) {
       throw new LabError('failed', `export failed: ${(e as Error).message}`);
     }
+  }
+
+  /** Verifies a bundle and copies it under <runsRoot>/imports, where Evaluate can replay it. */
+  async importBundle(req: ImportRequest): Promise<ImportResult> {
+    await mkdir(this.runsRoot, { recursive: true });
+    let r: { runDir: string; card: BundleSummary };
+    try {
+      r = await this.deps.importBundle(req.path, this.runsRoot);
+    } catch (e) {
+      if (e instanceof LabError) throw e;
+      throw new LabError('failed', `import failed: ${(e as Error).message}`);
+    }
+    return { runDir: r.runDir, id: path.basename(r.runDir), card: r.card };
   }
 
   setLiveView(req: LiveViewRequest): void {

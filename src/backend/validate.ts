@@ -6,7 +6,7 @@ import { ConfigError, resolveConfig } from '../core/config/schema.js';
 import type { AlgoName, BackendChoice } from '../core/protocol.js';
 import {
   EXPORT_FORMATS, LabError, type Catalog, type CustomModel, type EvaluateRequest, type ExportFormat, type ExportRequest,
-  type LiveViewRequest, type OpenRunRequest, type ResumeRequest, type StartRequest,
+  type ImportRequest, type LiveViewRequest, type OpenRunRequest, type ResumeRequest, type StartRequest,
 } from './api.js';
 import { MAX_EVAL_EPISODES, MAX_LIVE_FPS, MAX_MJCF_BYTES } from './run-schema.js';
 
@@ -150,6 +150,15 @@ export function validateExport(v: unknown, runsRoot: string): ExportRequest {
     runDir, format: format as ExportFormat,
     ...(o.outDir === undefined ? {} : { outDir: confinePath(o.outDir, runsRoot, 'exportRun.outDir') }),
   };
+}
+
+/** The bundle folder to import: any absolute path (it is only read, and verified before copying). */
+export function validateImport(v: unknown): ImportRequest {
+  const o = object(v, 'importBundle', ['path']);
+  const raw = str(o.path, 'importBundle.path', 4096);
+  if (raw.includes('\0')) throw invalid('importBundle.path: contains a NUL character');
+  if (!path.isAbsolute(raw)) throw invalid(`importBundle.path: "${raw.length > 80 ? raw.slice(0, 80) + '…' : raw}" is not an absolute path (give the bundle folder's full path)`);
+  return { path: path.resolve(raw) };
 }
 
 export function validateLiveView(v: unknown): LiveViewRequest {

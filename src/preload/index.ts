@@ -26,6 +26,7 @@ const api: LabApi = {
   openRun: (req) => call('openRun', req),
   evaluate: (req) => call('evaluate', req),
   exportRun: (req) => call('exportRun', req),
+  importBundle: (req) => call('importBundle', req),
   setLiveView: (req) => call('setLiveView', req),
   getCatalog: () => call('getCatalog'),
   onEvent: (cb) => {

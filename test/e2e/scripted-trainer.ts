@@ -139,6 +139,7 @@ export function scriptedDeps(): BackendDeps & { spawned: ScriptedTrainer[] } {
       await writeFile(path.join(outDir, file), 'scripted');
       return { dir: outDir, files: [file] };
     },
+    importBundle: async () => { throw new Error('scripted deps: importBundle is not scripted'); },
     catalog: () => fakeCatalog,
   };
 }

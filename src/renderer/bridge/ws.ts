@@ -57,6 +57,7 @@ export function wsBridge(url: string, onConnectionLost: (why: string) => void): 
     openRun: (req) => call('openRun', req),
     evaluate: (req) => call('evaluate', req),
     exportRun: (req) => call('exportRun', req),
+    importBundle: (req) => call('importBundle', req),
     setLiveView: (req) => call('setLiveView', req),
     getCatalog: () => call('getCatalog'),
     onEvent: (cb) => {

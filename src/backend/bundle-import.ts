@@ -1,0 +1,135 @@
+// Importing an exported policy bundle into the lab: verify every checksum, then copy the bundle
+// into <runsRoot>/imports/<task>-<algo>-<card sha>/ so Evaluate (confined to the runs root) can
+// replay it. The copy is assembled in a hidden temp folder beside its final place and renamed
+// in one step: a failed or refused import leaves nothing behind.
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { importBundle } from '../core/export/bundle.js';
+import { CARD_FILE, parseCard, type PolicyCard } from '../core/export/card.js';
+import { ExportError } from '../core/export/errors.js';
+import type { RunConfig } from '../core/protocol.js';
+import { LabError, type BundleSummary, type RunInfo, type TaskSpec } from './api.js';
+
+export const IMPORTS_DIR = 'imports';
+export const IMPORTED_STATUS = 'imported';
+
+export function summarizeCard(card: PolicyCard): BundleSummary {
+  return {
+    task: card.task.name, algorithm: card.algorithm, steps: card.trainingSteps,
+    finalEvalReturn: card.finalEvalReturn, seed: card.seed, exportedAt: card.exportedAt,
+  };
+}
+
+/** A bundle's problem in words the user can act on (the core message names the file). */
+function refused(e: unknown, src: string): never {
+  if (e instanceof ExportError && e.code !== 'io') throw new LabError('invalid', `the bundle was refused: ${e.message}`);
+  if (e instanceof LabError) throw e;
+  throw new LabError('failed', `cannot read the bundle at ${src}: ${(e as Error).message}`);
+}
+
+/** The card must describe a policy for one of this lab's built-in tasks, of the task's shape. */
+function checkTask(card: PolicyCard, tasks: readonly TaskSpec[]): void {
+  const name = card.task.name;
+  if ((card.config as { custom?: unknown }).custom !== undefined || name === 'custom') {
+    throw new LabError('invalid', 'the bundle was trained on a custom MJCF model; the model file is not part of the bundle, so it cannot be replayed here');
+  }
+  const t = tasks.find((x) => x.name === name);
+  if (!t) throw new LabError('invalid', `the bundle is for task "${name}", which this lab does not have (known: ${tasks.map((x) => x.name).join(', ')})`);
+  const p = card.policy;
+  const kind = t.actionKind === 'discrete' ? 'categorical' : 'gaussian';
+  if (p.obsDim !== t.obsDim || p.actDim !== t.actDim || p.kind !== kind) {
+    throw new LabError('invalid', `the bundle's policy (${p.kind}, ${p.obsDim} observations → ${p.actDim} actions) does not fit ${name} (${kind}, ${t.obsDim} → ${t.actDim})`);
+  }
+}
+
+/** Folder name from the card: readable, file-system safe, unique per bundle content. */
+function importName(card: PolicyCard): string {
+  const safe = (s: string): string => s.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '').slice(0, 48) || 'x';
+  return `${safe(card.task.name)}-${safe(card.algorithm)}-${card.cardSha256.slice(0, 12)}`;
+}
+
+async function verified(dir: string): Promise<PolicyCard | null> {
+  try {
+    return (await importBundle(dir)).card;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Verifies the bundle at src (a bundle folder, or its policy-card.json), copies it into
+ * runsRoot/imports and returns the copy. Re-importing the same bundle returns the existing copy.
+ */
+export async function importBundleInto(src: string, runsRoot: string, tasks: readonly TaskSpec[]): Promise<{ runDir: string; card: BundleSummary }> {
+  const st = await stat(src).catch(() => null);
+  if (!st) throw new LabError('not-found', `nothing at ${src}`);
+  const dir = st.isDirectory() ? src : path.dirname(src);
+  if (!existsSync(path.join(dir, CARD_FILE))) throw new LabError('invalid', `${dir} is not a policy bundle (no ${CARD_FILE})`);
+  let card: PolicyCard;
+  try {
+    card = (await importBundle(dir)).card;
+  } catch (e) {
+    refused(e, dir);
+  }
+  checkTask(card, tasks);
+
+  const importsRoot = path.join(runsRoot, IMPORTS_DIR);
+  const dest = path.join(importsRoot, importName(card));
+  await mkdir(importsRoot, { recursive: true });
+  if (existsSync(dest)) {
+    if ((await verified(dest))?.cardSha256 === card.cardSha256) return { runDir: dest, card: summarizeCard(card) };
+    // A damaged earlier copy of this bundle (edited in place): replace it.
+    await rm(dest, { recursive: true, force: true });
+  }
+  const tmp = path.join(importsRoot, `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    // Only what the card lists is copied; its paths were checked to be plain relative ones.
+    for (const f of [...card.files.map((x) => x.path), CARD_FILE]) {
+      const to = path.join(tmp, ...f.split('/'));
+      await mkdir(path.dirname(to), { recursive: true });
+      await writeFile(to, await readFile(path.join(dir, ...f.split('/'))));
+    }
+    // The source could have changed since it was checked: verify exactly what was copied.
+    try {
+      const copied = await importBundle(tmp);
+      if (copied.card.cardSha256 !== card.cardSha256) throw new ExportError('checksum-mismatch', `${CARD_FILE} changed while it was being imported`, CARD_FILE);
+    } catch (e) {
+      refused(e, dir);
+    }
+    await rename(tmp, dest);
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
+    if (e instanceof LabError) throw e;
+    throw new LabError('failed', `copying the bundle into ${importsRoot} failed: ${(e as Error).message}`);
+  }
+  return { runDir: dest, card: summarizeCard(card) };
+}
+
+/** The imported bundles as runs-list entries (status 'imported'), newest import first. */
+export async function listImportedBundles(runsRoot: string): Promise<RunInfo[]> {
+  const importsRoot = path.join(runsRoot, IMPORTS_DIR);
+  const entries = await readdir(importsRoot, { withFileTypes: true }).catch(() => []);
+  const out: Array<RunInfo & { mtime: number }> = [];
+  for (const e of entries) {
+    if (!e.isDirectory() || e.name.startsWith('.')) continue;
+    const dir = path.join(importsRoot, e.name);
+    try {
+      const bytes = await readFile(path.join(dir, CARD_FILE));
+      const card = parseCard(bytes);
+      const summary = summarizeCard(card);
+      const config: RunConfig = {
+        task: summary.task, algo: card.algorithm as RunConfig['algo'], seed: summary.seed, totalSteps: summary.steps,
+        backend: 'auto', checkpointEvery: 1, algoConfig: {},
+      };
+      out.push({
+        dir, id: e.name, config, steps: summary.steps, lastReturn: summary.finalEvalReturn ?? NaN, status: IMPORTED_STATUS,
+        bundle: summary, mtime: (await stat(dir)).mtimeMs,
+      });
+    } catch {
+      /* not a readable bundle: not listed */
+    }
+  }
+  return out.sort((a, b) => b.mtime - a.mtime).map(({ mtime: _m, ...r }) => r);
+}
