@@ -8,6 +8,7 @@ import { bool, choice, int, num, type ConfigOf, resolveConfig } from '../config/
 import { explainedVariance, gae, nStepReturns, normalizeInPlace } from '../rl/advantages.js';
 import { categoricalEntropyTf, categoricalLogProbTf, gaussianEntropyTf, gaussianLogProbTf } from '../rl/distributions.js';
 import { Optimizer, scheduledLr, type LrSchedule } from '../rl/optim.js';
+import type { ActorCritic } from '../rl/networks.js';
 import { assertFiniteNumbers, PolicyCore, RolloutBuffer } from '../rl/policy-core.js';
 import { coreOptions, gammaField, NETWORK_FIELDS, NORM_FIELDS, numEnvsField, OPTIM_FIELDS } from './common.js';
 import { CoreAlgorithm } from './base.js';
@@ -32,6 +33,39 @@ export const A2C_SCHEMA = {
 } as const;
 export type A2cConfig = ConfigOf<typeof A2C_SCHEMA>;
 
+/**
+ * The A2C loss on one rollout and its gradient w.r.t. all of net's variables (A3C workers take
+ * the same step): loss = −mean(Φ·log π) + c_V·mean((R − V)²) − c_ent·H with Φ = adv, held
+ * constant. Returns the gradients by variable name, the loss, and [policy loss, value loss,
+ * entropy] (kept); the caller disposes all three.
+ */
+export function a2cGrads(net: ActorCritic, buf: RolloutBuffer, advantages: Float32Array, returns: Float32Array, c: Pick<A2cConfig, 'entCoef' | 'vfCoef'>): { grads: tf.NamedTensorMap; value: tf.Scalar; stats: tf.Tensor1D } {
+  const B = buf.T * buf.N;
+  let stats: tf.Tensor1D | undefined;
+  const { grads, value } = tf.tidy(() => {
+    const obs = tf.tensor2d(buf.obs, [B, buf.obsDim]);
+    const act = tf.tensor2d(buf.actions, [B, buf.actWidth]);
+    const adv = tf.tensor1d(advantages), ret = tf.tensor1d(returns);
+    return tf.variableGrads(() => {
+      const { out, logStd, value: v } = net.forward(obs);
+      let logp: tf.Tensor1D, ent: tf.Scalar;
+      if (net.cfg.discrete) {
+        logp = categoricalLogProbTf(out, tf.reshape(act, [-1]) as tf.Tensor1D);
+        ent = tf.mean(categoricalEntropyTf(out));
+      } else {
+        logp = gaussianLogProbTf(act, out, logStd as tf.Tensor);
+        ent = tf.mean(gaussianEntropyTf(logStd as tf.Tensor));
+      }
+      // The policy gradient with Φ_t = A_t (advantages are constants here).
+      const pgLoss = tf.neg(tf.mean(tf.mul(adv, logp)));
+      const vLoss = tf.mean(tf.square(tf.sub(ret, v as tf.Tensor1D)));
+      stats = tf.keep(tf.stack([pgLoss, vLoss, ent]) as tf.Tensor1D);
+      return tf.add(tf.sub(pgLoss, tf.mul(c.entCoef, ent)), tf.mul(c.vfCoef, vLoss)) as tf.Scalar;
+    }, net.variables);
+  });
+  return { grads, value, stats: stats as unknown as tf.Tensor1D };
+}
+
 class A2c extends CoreAlgorithm {
   readonly name = 'a2c' as const;
   private readonly opt: Optimizer;
@@ -51,7 +85,7 @@ class A2c extends CoreAlgorithm {
 
   async update(): Promise<UpdateStats> {
     const { core, c, buf } = this;
-    const { net, obsDim, actWidth } = core;
+    const { net } = core;
     core.collect(buf);
     core.computeValues(buf);
     if (c.advantage === 'gae') gae(buf, buf.valueInfo, c.gamma, c.gaeLambda, this.adv, this.ret);
@@ -60,34 +94,12 @@ class A2c extends CoreAlgorithm {
       for (let i = 0; i < this.adv.length; i++) this.adv[i] = this.ret[i] - buf.values[i];
     }
     if (c.normAdv) normalizeInPlace(this.adv);
-    const B = buf.T * buf.N;
     const lr = scheduledLr(c.lr, c.lrSchedule as LrSchedule, this.updates / this.numUpdates);
     const vars = net.variables;
-    let stats: tf.Tensor1D | undefined;
-    const { grads, value } = tf.tidy(() => {
-      const obs = tf.tensor2d(buf.obs, [B, obsDim]);
-      const act = tf.tensor2d(buf.actions, [B, actWidth]);
-      const adv = tf.tensor1d(this.adv), ret = tf.tensor1d(this.ret);
-      return tf.variableGrads(() => {
-        const { out, logStd, value: v } = net.forward(obs);
-        let logp: tf.Tensor1D, ent: tf.Scalar;
-        if (net.cfg.discrete) {
-          logp = categoricalLogProbTf(out, tf.reshape(act, [-1]) as tf.Tensor1D);
-          ent = tf.mean(categoricalEntropyTf(out));
-        } else {
-          logp = gaussianLogProbTf(act, out, logStd as tf.Tensor);
-          ent = tf.mean(gaussianEntropyTf(logStd as tf.Tensor));
-        }
-        // The policy gradient with Φ_t = A_t (advantages are constants here).
-        const pgLoss = tf.neg(tf.mean(tf.mul(adv, logp)));
-        const vLoss = tf.mean(tf.square(tf.sub(ret, v as tf.Tensor1D)));
-        stats = tf.keep(tf.stack([pgLoss, vLoss, ent]) as tf.Tensor1D);
-        return tf.add(tf.sub(pgLoss, tf.mul(c.entCoef, ent)), tf.mul(c.vfCoef, vLoss)) as tf.Scalar;
-      }, vars);
-    });
+    const { grads, value, stats } = a2cGrads(net, buf, this.adv, this.ret, c);
     const norm = this.opt.applyClipped(vars.map((v) => grads[v.name]), lr, c.maxGradNorm);
-    const s = (stats as unknown as tf.Tensor1D).dataSync(), gn = norm.dataSync()[0];
-    tf.dispose([value, stats as unknown as tf.Tensor, norm, ...Object.values(grads)]);
+    const s = stats.dataSync(), gn = norm.dataSync()[0];
+    tf.dispose([value, stats, norm, ...Object.values(grads)]);
     this.updates++;
     const out: UpdateStats = {
       policyLoss: s[0], valueLoss: s[1], entropy: s[2], approxKl: NaN, clipFraction: NaN,

@@ -11,10 +11,10 @@ import { makeCustomEnvSync } from '../envs/custom.js';
 import type { Env } from '../envs/types.js';
 import { explainedVariance, nStepReturns } from '../rl/advantages.js';
 import { selectBackend } from '../rl/backend.js';
-import { categoricalEntropyTf, categoricalLogProbTf, gaussianEntropyTf, gaussianLogProbTf } from '../rl/distributions.js';
 import { RunningMeanStd } from '../rl/normalize.js';
 import { PolicyCore, RolloutBuffer } from '../rl/policy-core.js';
 import type { BackendChoice } from '../protocol.js';
+import { a2cGrads } from './a2c.js';
 import { coreOptions } from './common.js';
 import {
   paramCount, STAT_FIELDS, WORKER_FLAG, writeParams,
@@ -107,7 +107,6 @@ export class A3cWorker {
   /** One rollout and the gradient of the A3C loss on it. */
   step(epoch: number, c: A3cConfig): A3cGradMsg {
     const { core, buf } = this;
-    const { net, obsDim, actWidth } = core;
     this.nEpisodes = 0;
     core.collect(buf);
     core.computeValues(buf);
@@ -115,28 +114,8 @@ export class A3cWorker {
     for (let i = 0; i < this.adv.length; i++) this.adv[i] = this.ret[i] - buf.values[i];
     const B = buf.T * buf.N;
     const vars = this.vars;
-    let stats: tf.Tensor1D | undefined;
-    const { grads, value } = tf.tidy(() => {
-      const obs = tf.tensor2d(buf.obs, [B, obsDim]);
-      const act = tf.tensor2d(buf.actions, [B, actWidth]);
-      const adv = tf.tensor1d(this.adv), ret = tf.tensor1d(this.ret);
-      return tf.variableGrads(() => {
-        const { out, logStd, value: v } = net.forward(obs);
-        let logp: tf.Tensor1D, ent: tf.Scalar;
-        if (net.cfg.discrete) {
-          logp = categoricalLogProbTf(out, tf.reshape(act, [-1]) as tf.Tensor1D);
-          ent = tf.mean(categoricalEntropyTf(out));
-        } else {
-          logp = gaussianLogProbTf(act, out, logStd as tf.Tensor);
-          ent = tf.mean(gaussianEntropyTf(logStd as tf.Tensor));
-        }
-        // −Φ·log π with Φ = R − V held constant; the critic learns from the squared error.
-        const pgLoss = tf.neg(tf.mean(tf.mul(adv, logp)));
-        const vLoss = tf.mean(tf.square(tf.sub(ret, v as tf.Tensor1D)));
-        stats = tf.keep(tf.stack([pgLoss, vLoss, ent]) as tf.Tensor1D);
-        return tf.add(tf.sub(pgLoss, tf.mul(c.entCoef, ent)), tf.mul(c.vfCoef, vLoss)) as tf.Scalar;
-      }, vars);
-    });
+    // The A2C loss, Φ = R − V: A3C differs in where the gradient is applied, not in what it is.
+    const { grads, value, stats } = a2cGrads(core.net, buf, this.adv, this.ret, c);
     let o = 0;
     for (const v of vars) {
       const g = grads[v.name];
@@ -145,8 +124,8 @@ export class A3cWorker {
       else this.grads.fill(0, o, o + v.size);
       o += v.size;
     }
-    const s = (stats as unknown as tf.Tensor1D).dataSync();
-    tf.dispose([value, stats as unknown as tf.Tensor, ...Object.values(grads)]);
+    const s = stats.dataSync();
+    tf.dispose([value, stats, ...Object.values(grads)]);
     this.stats[0] = s[0];
     this.stats[1] = s[1];
     this.stats[2] = s[2];
