@@ -46,9 +46,9 @@ const importsOf = async (): Promise<string[]> => (await readdir(path.join(root, 
 beforeAll(async () => {
   root = await mkdtemp(path.join(tmpdir(), 'lab-import-runs-'));
   outside = await mkdtemp(path.join(tmpdir(), 'lab-import-src-'));
-  snapshot = { ...randomSnapshot(11, { obsDim: 4, actDim: 1, trunk: [8], squash: 'clip', scale: 0.5 }) };
-  snapshot.actionLow = new Float32Array([-3]);
-  snapshot.actionHigh = new Float32Array([3]);
+  // The task's own force bounds, so the card's action space and the policy's clipping agree.
+  const base = randomSnapshot(11, { obsDim: 4, actDim: 1, trunk: [8], squash: 'clip', scale: 0.5 });
+  snapshot = { ...base, actionLow: new Float32Array([-3]), actionHigh: new Float32Array([3]) } as PolicySnapshot;
   bundleDir = path.join(outside, 'bundle');
   await exportBundle(snapshot, pendulumMeta(), bundleDir, ['onnx']);
   backend = createLabBackend(root);

@@ -1,7 +1,7 @@
 // The lab page: wires the controls, the 3D view, the curves and the policy view to a LabApi.
 import 'uplot/dist/uPlot.min.css';
 import './styles.css';
-import type { Catalog, EvaluationResult, LabApi, LabEvent, LabState, RunInfo, StartRequest } from '../backend/api.js';
+import type { BundleSummary, Catalog, EvaluationResult, LabApi, LabEvent, LabState, RunInfo, StartRequest } from '../backend/api.js';
 import { POSE_STRIDE } from '../core/envs/types.js';
 import { connectLab } from './bridge/index.js';
 import { Curves } from './charts/curves.js';
@@ -28,6 +28,8 @@ const labStats = {
   timeToFirstPointMs: null as number | null,
   lastError: null as string | null,
   evalFrames: 0,
+  /** Completed evaluations (each replaces the playback). */
+  evaluations: 0,
 };
 declare global {
   interface Window { __labStats: typeof labStats; __labView: { sample(): { nonBackground: number; checksum: number }; trackedPosition(): [number, number, number] | null; posesSignature(): number } }
@@ -134,6 +136,7 @@ async function main(): Promise<void> {
   let state: LabState = 'idle';
   let activeRun: string | null = null; // run the trainer works on
   let selectedRun: string | null = null; // run shown in curves / used by Evaluate and Export
+  let selectedBundle: BundleSummary | null = null; // set when selectedRun is an imported bundle
   let runs: RunInfo[] = [];
   let trainPressedAt = 0;
   let liveView = true;
@@ -155,10 +158,10 @@ async function main(): Promise<void> {
     const busy = state === 'starting' || state === 'running' || state === 'paused' || state === 'stopping';
     $<HTMLButtonElement>('train').disabled = busy || formProblem() !== null;
     $<HTMLButtonElement>('pause').disabled = state !== 'running';
-    $<HTMLButtonElement>('resume').disabled = !(state === 'paused' || (!busy && (selectedRun ?? activeRun) !== null && state !== 'finished'));
+    $<HTMLButtonElement>('resume').disabled = !(state === 'paused' || (!busy && (selectedRun ?? activeRun) !== null && state !== 'finished' && !selectedBundle));
     $<HTMLButtonElement>('stop').disabled = !(state === 'running' || state === 'paused' || state === 'starting');
     $<HTMLButtonElement>('evaluate').disabled = selectedRun === null;
-    $<HTMLButtonElement>('export').disabled = selectedRun === null;
+    $<HTMLButtonElement>('export').disabled = selectedRun === null || selectedBundle !== null;
   }
 
   const label = (dir: string): string => dir.split(/[\\/]/).pop() ?? dir;
@@ -174,7 +177,7 @@ async function main(): Promise<void> {
       return;
     }
     renderRunsList($('runs'), runs, selectedRun, curves.overlays(), {
-      open: (r) => void openRun(r.dir),
+      open: (r) => (r.bundle ? selectBundle(r.dir, r.bundle) : void openRun(r.dir)),
       resume: (r) => void resumeRun(r.dir),
       overlay: (r, on) => void overlayRun(r, on),
     });
@@ -184,6 +187,7 @@ async function main(): Promise<void> {
     try {
       const r = await api.openRun({ runDir: dir });
       selectedRun = dir;
+      selectedBundle = null;
       curves.setPrimary(dir, label(dir), r.metrics);
       labStats.metricsPoints = r.metrics.length;
       showRunLabel();
@@ -192,6 +196,22 @@ async function main(): Promise<void> {
     } catch (e) {
       toast(`Cannot open the run: ${explain(e)}`);
     }
+  }
+
+  const bundleWords = (b: BundleSummary): string =>
+    `${b.task} · ${b.algorithm} · ${b.steps.toLocaleString('en-US')} steps · seed ${b.seed} · ` +
+    `return at export ${b.finalEvalReturn === null ? 'not recorded' : b.finalEvalReturn.toFixed(1)}`;
+
+  /** An imported bundle becomes the selection: Evaluate replays it on its task; it has no curves. */
+  function selectBundle(dir: string, b: BundleSummary): void {
+    selectedRun = dir;
+    selectedBundle = b;
+    curves.setPrimary(dir, label(dir), []);
+    labStats.metricsPoints = 0;
+    $('import-result').textContent = `${label(dir)}: ${bundleWords(b)}`;
+    showRunLabel();
+    updateButtons();
+    void refreshRuns();
   }
 
   async function overlayRun(r: RunInfo, on: boolean): Promise<void> {
@@ -228,6 +248,7 @@ async function main(): Promise<void> {
     try {
       const r = await api.start(req);
       selectedRun = r.runDir;
+      selectedBundle = null;
       activeRun = r.runDir;
       curves.setPrimary(r.runDir, r.id, []);
       labStats.metricsPoints = 0;
@@ -308,6 +329,7 @@ async function main(): Promise<void> {
       $('eval-result').textContent = `return ${mean.toFixed(1)} (episodes: ${rets.map((x) => x.toFixed(1)).join(', ')})`;
       playing = r;
       labStats.evalFrames = r.frameCount;
+      labStats.evaluations++;
       scene.setModel(r.render);
       $('scene-empty').hidden = true;
       scrub.max = String(Math.max(0, r.frameCount - 1));
@@ -335,6 +357,27 @@ async function main(): Promise<void> {
     }
   });
 
+  const importBtn = $<HTMLButtonElement>('import');
+  const importPath = $<HTMLInputElement>('import-path');
+  const importBundle = async (): Promise<void> => {
+    const p = importPath.value.trim();
+    if (!p) { toast('Type the full path of an exported bundle folder (the one holding policy-card.json).'); return; }
+    importBtn.disabled = true;
+    $('import-result').textContent = 'verifying…';
+    try {
+      const r = await api.importBundle({ path: p });
+      selectBundle(r.runDir, r.card);
+      toast(`Imported ${r.id}: press Evaluate to replay it on ${r.card.task}`, 'info');
+    } catch (e) {
+      $('import-result').textContent = '';
+      toast(`Import failed: ${explain(e)}`);
+    } finally {
+      importBtn.disabled = false;
+    }
+  };
+  importBtn.addEventListener('click', () => void importBundle());
+  importPath.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') void importBundle(); });
+
   // ---- Events from the backend -------------------------------------------------------------
   api.onEvent((e: LabEvent) => {
     switch (e.type) {
@@ -352,6 +395,7 @@ async function main(): Promise<void> {
         setPlaying(false);
         if (selectedRun !== e.runDir) {
           selectedRun = e.runDir;
+          selectedBundle = null;
           showRunLabel();
         }
         $('view-label').textContent = `${e.spec.name} · ${e.backend}`;

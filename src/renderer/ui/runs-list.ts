@@ -1,4 +1,5 @@
-// The runs folder as a list: select (reopen curves), resume, overlay on the charts.
+// The runs folder as a list: select (reopen curves), resume, overlay on the charts. Imported
+// policy bundles are listed too (status 'imported'): selectable for Evaluate, nothing else.
 import type { RunInfo } from '../../backend/api.js';
 
 export interface RunsListHandlers {
@@ -43,7 +44,8 @@ export function renderRunsList(host: HTMLElement, runs: readonly RunInfo[], sele
     mid.append(name, meta);
     const acts = document.createElement('div');
     acts.className = 'acts';
-    if (r.status !== 'finished' && r.status !== 'running') {
+    // An imported bundle has no checkpoint to continue from: it can only be evaluated.
+    if (!r.bundle && r.status !== 'finished' && r.status !== 'running') {
       const b = document.createElement('button');
       b.className = 'small';
       b.textContent = 'Resume';
