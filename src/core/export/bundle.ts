@@ -7,7 +7,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PolicySnapshot } from '../policy/snapshot.js';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from '../runs/atomic.js';
 import { buildCard, CARD_FILE, type CardFileEntry, checkMeta, encodeCard, parseCard, type PolicyCard, type PolicyCardMeta, sha256Hex } from './card.js';
 import { ExportError } from './errors.js';
 import { snapshotToOnnx } from './onnx.js';
@@ -88,11 +88,11 @@ export async function exportBundle(
     await mkdir(outDir, { recursive: true });
     if (want.has('tfjs')) await mkdir(join(outDir, TFJS_DIR), { recursive: true });
     for (const p of pending) {
-      await writeFileAtomic(join(outDir, p.path), p.bytes);
+      writeFileAtomic(join(outDir, p.path), p.bytes);
       files.push({ path: p.path, role: p.role, bytes: p.bytes.length, sha256: sha256Hex(p.bytes) });
     }
     const card = buildCard(snapshot, meta, POLICY_LAB_VERSION, described, files);
-    await writeFileAtomic(join(outDir, CARD_FILE), encodeCard(card));
+    writeFileAtomic(join(outDir, CARD_FILE), encodeCard(card));
     return { dir: outDir, files: [...files.map((f) => f.path), CARD_FILE], card };
   } catch (e) {
     if (e instanceof ExportError) throw e;

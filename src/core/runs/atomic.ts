@@ -4,7 +4,11 @@ import { dirname, basename, join } from 'node:path';
 
 let counter = 0;
 
-/** Writes data to a temporary file beside `path`, flushes it to disk, then renames it over `path`. */
+/**
+ * Writes data to a temporary file beside `path`, flushes it to disk, then renames it over `path`.
+ * Synchronous on purpose: checkpoints, run files and export bundles are small, and a sync write
+ * cannot interleave with another writer of the same path in this process.
+ */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${counter++}.tmp`);
   const fd = openSync(tmp, 'w');
@@ -19,7 +23,12 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     throw e;
   }
   closeSync(fd);
-  renameSync(tmp, path);
+  try {
+    renameSync(tmp, path);
+  } catch (e) {
+    try { unlinkSync(tmp); } catch { /* already gone */ }
+    throw e;
+  }
   // Make the rename itself durable.
   try {
     const dfd = openSync(dirname(path), 'r');
