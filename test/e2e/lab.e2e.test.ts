@@ -14,7 +14,7 @@ const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = path.resolve('test-results');
 const hasChromium = existsSync(CHROMIUM);
 
-type Stats = { state: string; metricsPoints: number; framesReceived: number; evalFrames: number; poseFps: number; timeToFirstPointMs: number | null; lastError: string | null };
+type Stats = { state: string; metricsPoints: number; framesReceived: number; evalFrames: number; evaluations: number; poseFps: number; timeToFirstPointMs: number | null; lastError: string | null };
 
 let s: ServeHandle | undefined;
 let browser: Browser | undefined;
@@ -127,10 +127,24 @@ describe.skipIf(!hasChromium)('lab in the browser (serve mode)', () => {
     await page.selectOption('#export-format', 'onnx');
     await page.click('#export');
     await page.waitForFunction(() => /\.onnx/.test(document.getElementById('export-result')?.textContent ?? ''), undefined, { timeout: 120_000 });
-    const runDirs = (await readdir(root, { withFileTypes: true })).filter((d) => d.isDirectory() && d.name !== 'models');
+    const runDirs = (await readdir(root, { withFileTypes: true })).filter((d) => d.isDirectory() && d.name !== 'models' && d.name !== 'imports');
     const exported = await readdir(path.join(root, runDirs[0].name, 'export'));
     expect(exported.some((f) => f.endsWith('.onnx'))).toBe(true);
     await page.screenshot({ path: path.join(SHOTS, 'lab-04-exported.png') });
+
+    // Import that bundle back: it is verified, copied under imports/, selected and replayed.
+    const evalsBefore = (await stats()).evaluations;
+    await page.fill('#import-path', path.join(root, runDirs[0].name, 'export'));
+    await page.click('#import');
+    await page.waitForFunction(() => /InvertedPendulum · ppo · [\d,]+ steps/.test(document.getElementById('import-result')?.textContent ?? ''), undefined, { timeout: 30_000 });
+    expect((await readdir(path.join(root, 'imports'))).filter((d) => !d.startsWith('.'))).toHaveLength(1);
+    expect(await page.locator('#export').isDisabled()).toBe(true);
+    await page.selectOption('#eval-mode', 'sto');
+    await page.click('#evaluate');
+    await until('evaluation of the imported policy', stats, (v) => v.evaluations > evalsBefore, 60_000);
+    expect(await page.locator('#eval-result').textContent()).toMatch(/return -?\d/);
+    expect(await page.locator('.run-status.imported').count()).toBe(1);
+    await page.screenshot({ path: path.join(SHOTS, 'lab-05-imported.png') });
 
     expect(consoleProblems.filter((m) => /Content Security Policy|Refused/.test(m))).toEqual([]);
     const st = await stats();
