@@ -20,11 +20,12 @@ export class VecEnv {
   /** Return and length of the episode that ended this step (valid where terminated or truncated). */
   readonly episodeReturns: Float64Array;
   readonly episodeLengths: Int32Array;
+  /** Return and length of each env's current episode so far (checkpointed by getState). */
+  readonly runningReturns: Float64Array;
+  readonly runningLengths: Int32Array;
 
   private readonly envs: Env[];
   private readonly actBufs: Float32Array[];
-  private readonly runningReturns: Float64Array;
-  private readonly runningLengths: Int32Array;
   private disposed = false;
 
   /** Takes ownership of the envs (all of one task); dispose() disposes them. */
@@ -82,7 +83,7 @@ export class VecEnv {
   /** Steps env i with actions[i·actDim … (i+1)·actDim); finished episodes reset automatically. */
   step(actions: ArrayLike<number>): void {
     this.checkAlive();
-    const { numEnvs, actDim, obsDim } = this;
+    const { numEnvs, actDim } = this;
     if (actions == null || actions.length !== numEnvs * actDim) {
       throw new EnvError(
         'bad-action-shape',
@@ -92,24 +93,42 @@ export class VecEnv {
     for (let i = 0; i < numEnvs; i++) {
       const buf = this.actBufs[i];
       for (let k = 0; k < actDim; k++) buf[k] = actions[i * actDim + k];
-      const env = this.envs[i];
-      const r = env.step(buf);
-      this.rewards[i] = r.reward;
-      this.runningReturns[i] += r.reward;
-      this.runningLengths[i]++;
-      this.terminated[i] = r.terminated ? 1 : 0;
-      this.truncated[i] = r.truncated ? 1 : 0;
-      if (r.terminated || r.truncated) {
-        this.finalObs.set(r.obs, i * obsDim);
-        this.episodeReturns[i] = this.runningReturns[i];
-        this.episodeLengths[i] = this.runningLengths[i];
-        this.runningReturns[i] = 0;
-        this.runningLengths[i] = 0;
-        this.obs.set(env.reset(), i * obsDim);
-      } else {
-        this.obs.set(r.obs, i * obsDim);
-      }
+      this.stepOne(i, buf);
     }
+  }
+
+  /**
+   * Steps env i alone with `action` (as Env.step takes it) and returns whether its episode ended.
+   * At an end the final obs, return and length are kept; with autoReset (the default) the env
+   * starts a new episode, otherwise obs holds the final obs until resetOne(i).
+   */
+  stepOne(i: number, action: ArrayLike<number>, autoReset = true): boolean {
+    this.checkAlive();
+    const r = this.envs[i].step(action);
+    this.rewards[i] = r.reward;
+    this.runningReturns[i] += r.reward;
+    this.runningLengths[i]++;
+    this.terminated[i] = r.terminated ? 1 : 0;
+    this.truncated[i] = r.truncated ? 1 : 0;
+    const o = i * this.obsDim;
+    if (!(r.terminated || r.truncated)) {
+      this.obs.set(r.obs, o);
+      return false;
+    }
+    this.finalObs.set(r.obs, o);
+    this.episodeReturns[i] = this.runningReturns[i];
+    this.episodeLengths[i] = this.runningLengths[i];
+    if (autoReset) this.resetOne(i);
+    else this.obs.set(r.obs, o);
+    return true;
+  }
+
+  /** Starts a new episode in env i with its own generator (no reseed). */
+  resetOne(i: number): void {
+    this.checkAlive();
+    this.obs.set(this.envs[i].reset(), i * this.obsDim);
+    this.runningReturns[i] = 0;
+    this.runningLengths[i] = 0;
   }
 
   /** The envs themselves (e.g. env 0 for rendering poses). Do not dispose them separately. */

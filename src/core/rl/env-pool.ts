@@ -1,7 +1,10 @@
-// N environments stepped together with auto-reset, episode bookkeeping, the live frame hook and
-// exact save/restore. Observations, rewards and flags land in preallocated arrays.
+// The training side of a VecEnv: N environments stepped with auto-reset (VecEnv's), plus what
+// training needs on top — per-env stepping without reset (REINFORCE's whole episodes), a `done`
+// flag and truncation only where not terminated, episode reports with the global step, the live
+// frame hook, and exact save/restore of envs, observations and episode accumulators.
 import type { AlgoContext } from '../algos/types.js';
 import type { Env } from '../envs/types.js';
+import { VecEnv } from '../envs/vec-env.js';
 
 export interface PoolState {
   readonly envStates: Float64Array;
@@ -13,81 +16,75 @@ export interface PoolState {
 }
 
 export class EnvPool {
+  readonly vec: VecEnv;
   readonly envs: Env[];
   readonly obsDim: number;
   /** Floats per action: action dims, or 1 (the index) for discrete spaces. */
   readonly actWidth: number;
   readonly discrete: boolean;
-  /** Current raw observations [N, obsDim]. */
+  /** Current raw observations [N, obsDim] (VecEnv's). */
   readonly obs: Float32Array;
   /** Results of the last step, per env. */
   readonly rewards: Float32Array;
   readonly terminated: Uint8Array;
+  /** Time-limit truncation where the episode did not also terminate (then V(s_T) bootstraps). */
   readonly truncated: Uint8Array;
   readonly done: Uint8Array;
   /** Raw observation that ended the episode (valid where done). */
   readonly finalObs: Float32Array;
+  /** Return and length of each env's running episode. */
   readonly epReturn: Float64Array;
   readonly epLength: Int32Array;
   /** Env steps so far, all envs. */
   steps = 0;
   private readonly actViews: Float32Array[];
-  private readonly obsViews: Float32Array[];
+  /** Env 0's row of obs, for the live view (made once). */
+  private readonly obs0: Float32Array;
 
   constructor(private readonly ctx: AlgoContext, readonly N: number) {
     if (!(N >= 1) || !Number.isInteger(N)) throw new RangeError(`EnvPool: numEnvs must be a positive integer, got ${N}`);
     this.envs = Array.from({ length: N }, () => ctx.makeEnv());
+    this.vec = new VecEnv(this.envs);
     const e0 = this.envs[0];
-    this.obsDim = e0.observationSpace.shape[0];
+    this.obsDim = this.vec.obsDim;
+    if (e0.observationSpace.shape[0] !== this.obsDim)
+      throw new RangeError(`EnvPool: ${e0.spec.name} observes ${e0.observationSpace.shape[0]} numbers but its spec says obsDim ${this.obsDim}`);
     this.discrete = e0.actionSpace.kind === 'discrete';
     this.actWidth = e0.actionSpace.kind === 'discrete' ? 1 : e0.actionSpace.shape[0];
-    this.obs = new Float32Array(N * this.obsDim);
-    this.finalObs = new Float32Array(N * this.obsDim);
-    this.rewards = new Float32Array(N);
-    this.terminated = new Uint8Array(N);
+    const v = this.vec;
+    this.obs = v.obs;
+    this.rewards = v.rewards;
+    this.terminated = v.terminated;
+    this.finalObs = v.finalObs;
+    this.epReturn = v.runningReturns;
+    this.epLength = v.runningLengths;
     this.truncated = new Uint8Array(N);
     this.done = new Uint8Array(N);
-    this.epReturn = new Float64Array(N);
-    this.epLength = new Int32Array(N);
     this.actViews = [];
-    this.obsViews = [];
-    for (let n = 0; n < N; n++) this.obsViews.push(this.obs.subarray(n * this.obsDim, (n + 1) * this.obsDim));
+    this.obs0 = this.obs.subarray(0, this.obsDim);
   }
 
   /** Seeds and resets every env (env n gets seed + n). */
   resetAll(seed: number): void {
-    for (let n = 0; n < this.N; n++) this.obsViews[n].set(this.envs[n].reset((seed + n) >>> 0));
-    this.epReturn.fill(0);
-    this.epLength.fill(0);
+    this.vec.reset(seed);
   }
 
   /** Resets env n with its own generator (no reseed). */
   resetEnv(n: number): void {
-    this.obsViews[n].set(this.envs[n].reset());
-    this.epReturn[n] = 0;
-    this.epLength[n] = 0;
+    this.vec.resetOne(n);
   }
 
   /**
    * Steps env n with `action` (actWidth floats). Fills rewards/terminated/truncated/done[n]; at
-   * an episode's end copies the final obs, reports the episode and (autoReset) starts a new one.
+   * an episode's end reports it and (autoReset) starts a new one — finalObs keeps the last obs.
    */
   stepEnv(n: number, action: Float32Array, autoReset = true): void {
-    const r = this.envs[n].step(action);
+    const v = this.vec;
+    const done = v.stepOne(n, action, autoReset);
     this.steps++;
-    this.rewards[n] = r.reward;
-    this.terminated[n] = r.terminated ? 1 : 0;
-    this.truncated[n] = r.truncated && !r.terminated ? 1 : 0;
-    const done = r.terminated || r.truncated;
+    this.truncated[n] = v.terminated[n] ? 0 : v.truncated[n];
     this.done[n] = done ? 1 : 0;
-    this.epReturn[n] += r.reward;
-    this.epLength[n]++;
-    this.obsViews[n].set(r.obs);
-    if (done) {
-      this.finalObs.set(r.obs, n * this.obsDim);
-      this.ctx.onEpisode({ step: this.steps, return: this.epReturn[n], length: this.epLength[n] });
-      if (autoReset) this.resetEnv(n);
-    }
+    if (done) this.ctx.onEpisode({ step: this.steps, return: v.episodeReturns[n], length: v.episodeLengths[n] });
   }
 
   /** Steps all envs with actions [N, actWidth]. */
@@ -101,7 +98,7 @@ export class EnvPool {
 
   /** The live view: one boolean check when nobody watches. */
   frame(): void {
-    if (this.ctx.wantFrame()) this.ctx.emitFrame(this.envs[0], this.obsViews[0]);
+    if (this.ctx.wantFrame()) this.ctx.emitFrame(this.envs[0], this.obs0);
   }
 
   getState(): PoolState {
@@ -131,6 +128,6 @@ export class EnvPool {
   }
 
   dispose(): void {
-    for (const e of this.envs) e.dispose();
+    this.vec.dispose();
   }
 }
