@@ -5,14 +5,14 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LabBackend } from '../../src/backend/lab-backend.js';
 import { startServe, type ServeHandle } from '../../src/serve/server.js';
+import { CHROMIUM, launchLabPage } from './browser.js';
 import { buildRenderer } from './build-renderer.js';
 import { scriptedDeps } from './scripted-trainer.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = path.resolve('test-results');
 
 type Stats = { state: string; metricsPoints: number; framesReceived: number; evalFrames: number; lastError: string | null };
@@ -42,10 +42,7 @@ describe.skipIf(!existsSync(CHROMIUM))('lab UI flows (scripted trainer)', () => 
     root = await mkdtemp(path.join(tmpdir(), 'lab-flows-'));
     deps = scriptedDeps();
     s = await startServe({ host: '127.0.0.1', port: 0, runsRoot: root, rendererDir, backend: new LabBackend(root, deps) });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'] });
-    page = await browser.newPage({ viewport: { width: 1500, height: 940 } });
-    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') consoleProblems.push(m.text()); });
-    page.on('pageerror', (e) => consoleProblems.push(String(e)));
+    ({ browser, page } = await launchLabPage(consoleProblems, ['error', 'warning']));
   }, 180_000);
   afterAll(async () => {
     await browser?.close();

@@ -5,12 +5,12 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServeHandle } from '../../src/serve/server.js';
+import { CHROMIUM, launchLabPage } from './browser.js';
 import { buildRenderer } from './build-renderer.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = path.resolve('test-results');
 const hasChromium = existsSync(CHROMIUM);
 
@@ -47,13 +47,7 @@ describe.skipIf(!hasChromium)('lab in the browser (serve mode)', () => {
     root = await mkdtemp(path.join(tmpdir(), 'lab-e2e-'));
     const { startServe } = await import('../../src/serve/server.js');
     s = await startServe({ host: '127.0.0.1', port: 0, runsRoot: root, rendererDir });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
-    });
-    page = await browser.newPage({ viewport: { width: 1500, height: 940 } });
-    page.on('console', (m) => { if (m.type() === 'error') consoleProblems.push(m.text()); });
-    page.on('pageerror', (e) => consoleProblems.push(String(e)));
+    ({ browser, page } = await launchLabPage(consoleProblems));
   }, 180_000);
 
   afterAll(async () => {
