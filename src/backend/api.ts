@@ -129,7 +129,22 @@ export interface LabApi {
 
 /** The request methods (everything but onEvent): IPC channel names and WS method names. */
 export type LabMethod = Exclude<keyof LabApi, 'onEvent'>;
-export const LAB_METHODS: readonly LabMethod[] = ['start', 'pause', 'resume', 'stop', 'listRuns', 'openRun', 'evaluate', 'exportRun', 'importBundle', 'setLiveView', 'getCatalog'];
+// A record, so the compiler insists that every LabMethod is listed.
+const METHOD_SET: Record<LabMethod, true> = {
+  start: true, pause: true, resume: true, stop: true, listRuns: true, openRun: true, evaluate: true, exportRun: true,
+  importBundle: true, setLiveView: true, getCatalog: true,
+};
+export const LAB_METHODS: readonly LabMethod[] = Object.keys(METHOD_SET) as LabMethod[];
+
+/**
+ * The request half of a LabApi over some transport (the preload's IPC, the WS bridge): method
+ * m(arg) returns call(m, arg). Types come from LabApi; the transport decides what call does.
+ */
+export function requestMethods(call: (method: LabMethod, payload?: unknown) => Promise<unknown>): Omit<LabApi, 'onEvent'> {
+  const api: Partial<Record<LabMethod, (payload?: unknown) => Promise<unknown>>> = {};
+  for (const m of LAB_METHODS) api[m] = (payload?: unknown) => call(m, payload);
+  return api as Omit<LabApi, 'onEvent'>;
+}
 export const IPC_PREFIX = 'lab:';
 export const IPC_EVENT_CHANNEL = 'lab:event';
 

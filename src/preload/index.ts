@@ -1,9 +1,10 @@
 // The only bridge between the sandboxed page and main: one named function per LabApi call
 // (no generic send/invoke), each returning the unwrapped result or throwing the API error.
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import type { ApiErrorShape, LabApi, LabEvent, LabMethod } from '../backend/api.js';
+import { requestMethods, type ApiErrorShape, type LabApi, type LabEvent, type LabMethod } from '../backend/api.js';
 
-// Literal strings (not imported) keep the sandboxed preload bundle free of app modules.
+// The sandboxed preload bundle must take in no app module beyond api.ts, which has no runtime
+// imports of its own: hence literal channel names here.
 const PREFIX = 'lab:';
 const EVENT_CHANNEL = 'lab:event';
 
@@ -18,17 +19,7 @@ async function call<T>(method: LabMethod, payload?: unknown): Promise<T> {
 }
 
 const api: LabApi = {
-  start: (req) => call('start', req),
-  pause: () => call('pause'),
-  resume: (req) => call('resume', req),
-  stop: () => call('stop'),
-  listRuns: () => call('listRuns'),
-  openRun: (req) => call('openRun', req),
-  evaluate: (req) => call('evaluate', req),
-  exportRun: (req) => call('exportRun', req),
-  importBundle: (req) => call('importBundle', req),
-  setLiveView: (req) => call('setLiveView', req),
-  getCatalog: () => call('getCatalog'),
+  ...requestMethods(call),
   onEvent: (cb) => {
     const listener = (_e: IpcRendererEvent, ev: LabEvent): void => cb(ev);
     ipcRenderer.on(EVENT_CHANNEL, listener);

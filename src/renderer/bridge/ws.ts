@@ -1,6 +1,6 @@
 // LabApi over the serve-mode WebSocket: binary messages (JSON header + raw typed arrays), so
 // live poses arrive as Float32Array views without parsing.
-import type { ApiErrorShape, LabApi, LabEvent, LabMethod } from '../../backend/api.js';
+import { requestMethods, type ApiErrorShape, type LabApi, type LabEvent, type LabMethod } from '../../backend/api.js';
 import { decodeMessage, encodeMessage, type ServerMessage } from '../../backend/wire.js';
 
 export class LabRequestError extends Error {
@@ -49,17 +49,7 @@ export function wsBridge(url: string, onConnectionLost: (why: string) => void): 
   }
 
   return {
-    start: (req) => call('start', req),
-    pause: () => call('pause'),
-    resume: (req) => call('resume', req),
-    stop: () => call('stop'),
-    listRuns: () => call('listRuns'),
-    openRun: (req) => call('openRun', req),
-    evaluate: (req) => call('evaluate', req),
-    exportRun: (req) => call('exportRun', req),
-    importBundle: (req) => call('importBundle', req),
-    setLiveView: (req) => call('setLiveView', req),
-    getCatalog: () => call('getCatalog'),
+    ...requestMethods(call),
     onEvent: (cb) => {
       listeners.add(cb);
       return () => void listeners.delete(cb);
