@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { bool, choice, int, num, type ConfigOf, resolveConfig } from '../config/schema.js';
 import { explainedVariance, gae, nStepReturns, normalizeInPlace } from '../rl/advantages.js';
-import { categoricalEntropyTf, categoricalLogProbTf, gaussianEntropyTf, gaussianLogProbTf } from '../rl/distributions.js';
+import { policyLogProbEntropyTf } from '../rl/distributions.js';
 import { Optimizer, scheduledLr, type LrSchedule } from '../rl/optim.js';
 import type { ActorCritic } from '../rl/networks.js';
 import { assertFiniteNumbers, PolicyCore, RolloutBuffer } from '../rl/policy-core.js';
@@ -48,14 +48,7 @@ export function a2cGrads(net: ActorCritic, buf: RolloutBuffer, advantages: Float
     const adv = tf.tensor1d(advantages), ret = tf.tensor1d(returns);
     return tf.variableGrads(() => {
       const { out, logStd, value: v } = net.forward(obs);
-      let logp: tf.Tensor1D, ent: tf.Scalar;
-      if (net.cfg.discrete) {
-        logp = categoricalLogProbTf(out, tf.reshape(act, [-1]) as tf.Tensor1D);
-        ent = tf.mean(categoricalEntropyTf(out));
-      } else {
-        logp = gaussianLogProbTf(act, out, logStd as tf.Tensor);
-        ent = tf.mean(gaussianEntropyTf(logStd as tf.Tensor));
-      }
+      const { logp, ent } = policyLogProbEntropyTf(net.cfg.discrete, out, logStd, act);
       // The policy gradient with Φ_t = A_t (advantages are constants here).
       const pgLoss = tf.neg(tf.mean(tf.mul(adv, logp)));
       const vLoss = tf.mean(tf.square(tf.sub(ret, v as tf.Tensor1D)));

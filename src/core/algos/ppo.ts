@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { bool, int, num, type ConfigOf, resolveConfig } from '../config/schema.js';
 import { explainedVariance, gae } from '../rl/advantages.js';
 import { selectBackend } from '../rl/backend.js';
-import { categoricalEntropyTf, categoricalLogProbTf, gaussianEntropyTf, gaussianLogProbTf } from '../rl/distributions.js';
+import { policyLogProbEntropyTf } from '../rl/distributions.js';
 import { ActorCritic } from '../rl/networks.js';
 import { Optimizer, scheduledLr, type LrSchedule } from '../rl/optim.js';
 import { assertFiniteNumbers, PolicyCore, RolloutBuffer } from '../rl/policy-core.js';
@@ -74,14 +74,7 @@ export function ppoBatch(mb: tf.Tensor2D, obsDim: number, actWidth: number, norm
  */
 export function ppoLoss(net: ActorCritic, b: PpoBatch, c: Pick<PpoConfig, 'clipCoef' | 'clipVloss' | 'entCoef' | 'vfCoef'>, out: { logratio?: tf.Tensor1D; parts?: tf.Tensor1D }): tf.Scalar {
   const { out: head, logStd, value } = net.forward(b.obs);
-  let newLp: tf.Tensor1D, ent: tf.Scalar;
-  if (net.cfg.discrete) {
-    newLp = categoricalLogProbTf(head, tf.reshape(b.act, [-1]) as tf.Tensor1D);
-    ent = tf.mean(categoricalEntropyTf(head));
-  } else {
-    newLp = gaussianLogProbTf(b.act, head, logStd as tf.Tensor);
-    ent = tf.mean(gaussianEntropyTf(logStd as tf.Tensor));
-  }
+  const { logp: newLp, ent } = policyLogProbEntropyTf(net.cfg.discrete, head, logStd, b.act);
   const logratio = tf.sub(newLp, b.oldLp);
   const ratio = tf.exp(logratio);
   // Policy loss: the clipped surrogate, negated for descent.

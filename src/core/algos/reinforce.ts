@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { bool, choice, int, num, type ConfigOf, resolveConfig } from '../config/schema.js';
 import { explainedVariance, gae, nStepReturns, normalizeInPlace, rewardToGo, rewardToGoMinusBaseline, tdError, totalReturn } from '../rl/advantages.js';
-import { categoricalEntropyTf, categoricalLogProbTf, gaussianEntropyTf, gaussianLogProbTf } from '../rl/distributions.js';
+import { policyLogProbEntropyTf } from '../rl/distributions.js';
 import { Optimizer, scheduledLr, type LrSchedule } from '../rl/optim.js';
 import { assertFiniteNumbers, PolicyCore, RolloutBuffer } from '../rl/policy-core.js';
 import { coreOptions, gammaField, NETWORK_FIELDS, NORM_FIELDS, numEnvsField, OPTIM_FIELDS } from './common.js';
@@ -194,14 +194,7 @@ class Reinforce extends CoreAlgorithm {
     let stats: tf.Tensor1D | undefined;
     const { grads, value } = tf.variableGrads(() => {
       const { out, logStd } = net.forward(obsT, false);
-      let logp: tf.Tensor1D, ent: tf.Scalar;
-      if (net.cfg.discrete) {
-        logp = categoricalLogProbTf(out, tf.reshape(actT, [-1]) as tf.Tensor1D);
-        ent = tf.mean(categoricalEntropyTf(out));
-      } else {
-        logp = gaussianLogProbTf(actT, out, logStd as tf.Tensor);
-        ent = tf.mean(gaussianEntropyTf(logStd as tf.Tensor));
-      }
+      const { logp, ent } = policyLogProbEntropyTf(net.cfg.discrete, out, logStd, actT);
       const pg = tf.div(tf.neg(tf.sum(tf.mul(logp, phiT))), episodes) as tf.Scalar;
       stats = tf.keep(tf.stack([pg, ent]) as tf.Tensor1D);
       return tf.sub(pg, tf.mul(c.entCoef, ent)) as tf.Scalar;

@@ -150,3 +150,12 @@ export function categoricalEntropyTf(logits: tf.Tensor2D): tf.Tensor1D {
     return tf.neg(tf.sum(tf.mul(tf.exp(lsm), lsm), -1)) as tf.Tensor1D;
   });
 }
+
+/**
+ * log π(a|s) per row and the mean entropy of a policy head, on the gradient tape: categorical
+ * logits with action indices (one column), or Gaussian means with log σ.
+ */
+export function policyLogProbEntropyTf(discrete: boolean, head: tf.Tensor2D, logStd: tf.Tensor | null | undefined, act: tf.Tensor2D): { logp: tf.Tensor1D; ent: tf.Scalar } {
+  if (discrete) return { logp: categoricalLogProbTf(head, tf.reshape(act, [-1]) as tf.Tensor1D), ent: tf.mean(categoricalEntropyTf(head)) };
+  return { logp: gaussianLogProbTf(act, head, logStd as tf.Tensor), ent: tf.mean(gaussianEntropyTf(logStd as tf.Tensor)) };
+}
