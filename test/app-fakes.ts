@@ -6,7 +6,7 @@ import { choice, int, num, type Schema } from '../src/core/config/schema.js';
 import type { HostToTrainer, MetricsRow, RunConfig, TrainerToHost } from '../src/core/protocol.js';
 import type { Catalog } from '../src/backend/api.js';
 import type { BackendDeps, TrainerProcess } from '../src/backend/lab-backend.js';
-import { CUSTOM_PRESETS } from '../src/backend/run-schema.js';
+import { CUSTOM_PRESETS } from '../src/core/envs/custom.js';
 import { EXPORT_FORMATS } from '../src/backend/api.js';
 
 const RUN: Schema = {

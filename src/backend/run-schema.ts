@@ -1,5 +1,4 @@
 // Limits of renderer requests that no config schema covers.
-export const CUSTOM_PRESETS = ['forward', 'upright', 'reach'] as const;
 /** Largest MJCF text accepted from the renderer. */
 export const MAX_MJCF_BYTES = 4 * 1024 * 1024;
 export const MAX_EVAL_EPISODES = 100;

@@ -2,6 +2,7 @@
 // trainer child process. The same messages travel over Electron IPC and the WebSocket bridge.
 // Bulk data (poses, μ/σ) crosses as typed arrays; fork() uses serialization: 'advanced'.
 
+import type { CustomPreset } from './envs/custom.js';
 import type { RenderDescription, TaskSpec } from './envs/types.js';
 
 export type AlgoName = 'reinforce' | 'qac' | 'a2c' | 'a3c' | 'ppo';
@@ -18,7 +19,7 @@ export interface RunConfig {
   /** Algorithm hyperparameters; fields absent here take their schema defaults. */
   readonly algoConfig: Readonly<Record<string, unknown>>;
   /** A user's MJCF model instead of a built-in task (task is then 'custom'). */
-  readonly custom?: { readonly mjcfPath: string; readonly preset: 'forward' | 'upright' | 'reach' };
+  readonly custom?: { readonly mjcfPath: string; readonly preset: CustomPreset };
   /** Updates between checkpoints. */
   readonly checkpointEvery: number;
 }

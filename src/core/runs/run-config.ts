@@ -4,6 +4,7 @@
 import { ALGOS } from '../algos/index.js';
 import { PRESETS } from '../algos/presets.js';
 import { choice, ConfigError, int, resolveConfig, type Schema } from '../config/schema.js';
+import { CUSTOM_PRESETS, type CustomPreset } from '../envs/custom.js';
 import { TASKS } from '../envs/registry.js';
 import type { AlgoName, BackendChoice, RunConfig } from '../protocol.js';
 
@@ -15,8 +16,7 @@ export const RUN_SCHEMA = {
   backend: choice<BackendChoice>('auto', ['auto', 'tensorflow', 'wasm', 'cpu'], 'TensorFlow.js backend: auto picks tfjs-node, then WebAssembly, then plain JS.'),
 } as const satisfies Schema;
 
-export const CUSTOM_PRESETS = ['forward', 'upright', 'reach'] as const;
-export type CustomPreset = (typeof CUSTOM_PRESETS)[number];
+export { CUSTOM_PRESETS, type CustomPreset };
 
 export interface RunConfigInput {
   task?: unknown;
