@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { ALGOS } from '../core/algos/index.js';
 import { ConfigError, parseFieldValue, type Schema } from '../core/config/schema.js';
 import { TASKS } from '../core/envs/registry.js';
-import type { MetricsRow, RunConfig, TrainerToHost } from '../core/protocol.js';
+import type { RunConfig, TrainerToHost } from '../core/protocol.js';
 import { isAlgoName, resolveRunConfig, RUN_SCHEMA } from '../core/runs/run-config.js';
 import { newRunDir, readConfig, RunError } from '../core/runs/store.js';
 import { TrainerHost } from '../core/trainer/host.js';
@@ -112,7 +112,7 @@ async function train(argv: string[]): Promise<number> {
   const quiet = flags.has('quiet') || !process.stderr.isTTY;
   out(`run: ${runDir}`);
   const host = TrainerHost.spawn();
-  let last: MetricsRow | null = null;
+  let recentReturn = NaN;
   let startStep = 0;
   const started = Date.now();
   let lastLog = 0;
@@ -124,8 +124,8 @@ async function train(argv: string[]): Promise<number> {
           out(`task ${m.spec.name} (obs ${m.spec.obsDim}, act ${m.spec.actDim}), algo ${config.algo}, backend ${m.backend}, seed ${config.seed}${m.startStep ? `, resuming at step ${m.startStep}` : ''}`);
           break;
         case 'metrics': {
-          last = m.row;
-          const line = progressLine(m.row, config.totalSteps, startStep, (Date.now() - started) / 1000);
+          if (Number.isFinite(m.row.returnMean)) recentReturn = m.row.returnMean;
+          const line = progressLine(m.row, config.totalSteps, startStep, (Date.now() - started) / 1000, recentReturn);
           if (!quiet) process.stderr.write('\r' + line + '\x1b[K');
           else if (Date.now() - lastLog > 10_000) { lastLog = Date.now(); process.stderr.write(line + '\n'); }
           break;
@@ -135,7 +135,7 @@ async function train(argv: string[]): Promise<number> {
           break;
         case 'done':
           if (!quiet) process.stderr.write('\n');
-          out(`${m.reason} at step ${m.steps} in ${formatDuration((Date.now() - started) / 1000)}${last ? `; last mean return ${last.returnMean.toFixed(1)}` : ''}`);
+          out(`${m.reason} at step ${m.steps} in ${formatDuration((Date.now() - started) / 1000)}${Number.isFinite(recentReturn) ? `; last mean return ${recentReturn.toFixed(1)}` : ''}`);
           host.kill();
           resolveDone(m.reason === 'failed' ? 1 : 0);
           break;
