@@ -1,6 +1,6 @@
 // The trainer child process end to end: the protocol, pause/resume/stop, exact resume from a
 // checkpoint, a SIGKILLed trainer resuming with nothing before its checkpoint lost, NaN refusal.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -44,6 +44,16 @@ describe('trainer process', () => {
     expect(seen.some((m) => m.type === 'episode')).toBe(true);
     expect(readStatus(dir).status).toBe('finished');
     expect(readStatus(dir).backend).toBe('cpu');
+
+    // Export runs in a trainer process too and answers with the files it wrote.
+    const host = TrainerHost.spawn();
+    const outDir = join(dir, 'export');
+    host.send({ type: 'export', runDir: dir, format: 'onnx', outDir, evalEpisodes: 1 });
+    const exported = await host.waitFor((m): m is Extract<TrainerToHost, { type: 'exported' | 'error' }> => m.type === 'exported' || m.type === 'error');
+    host.kill();
+    expect(exported.type).toBe('exported');
+    if (exported.type === 'exported') expect(exported.files).toContain('model.onnx');
+    expect(existsSync(join(outDir, 'policy-card.json'))).toBe(true);
   });
 
   it('resuming from a checkpoint continues exactly like an uninterrupted run', async () => {

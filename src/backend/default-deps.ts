@@ -1,8 +1,7 @@
 // LabBackend wired to the real core: trainer processes, the run store, the registries and export.
 import { ALGOS } from '../core/algos/index.js';
 import { TASKS } from '../core/envs/registry.js';
-import { exportRun } from '../core/export/run-export.js';
-import type { AlgoName } from '../core/protocol.js';
+import type { AlgoName, TrainerToHost } from '../core/protocol.js';
 import { PRESETS } from '../core/algos/presets.js';
 import { CUSTOM_PRESETS, RUN_SCHEMA } from '../core/runs/run-config.js';
 import { listRuns, newRunDir, readRun } from '../core/runs/store.js';
@@ -49,9 +48,17 @@ export function realDeps(spawn: TrainerSpawnOptions = {}): BackendDeps {
       return { config: r.config, metrics: r.metrics };
     },
     newRunDir,
+    // Export loads the policy and evaluates it: that work runs in a trainer process, not here.
     exportRun: async (runDir, format, outDir) => {
-      const r = await exportRun(runDir, format, outDir, EXPORT_CHECK_EPISODES);
-      return { dir: r.dir, files: r.files };
+      const host = take();
+      try {
+        host.send({ type: 'export', runDir, format, outDir, evalEpisodes: EXPORT_CHECK_EPISODES });
+        const m = await host.waitFor((x): x is Extract<TrainerToHost, { type: 'exported' | 'error' }> => x.type === 'exported' || x.type === 'error');
+        if (m.type === 'error') throw new Error(m.message);
+        return { dir: m.dir, files: m.files };
+      } finally {
+        host.kill();
+      }
     },
     importBundle: (bundlePath, destRoot) => importBundleInto(bundlePath, destRoot, (catalog ??= buildCatalog()).tasks),
     catalog: () => (catalog ??= buildCatalog()),

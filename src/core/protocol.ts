@@ -51,7 +51,9 @@ export type HostToTrainer =
   | { readonly type: 'stop' }
   | { readonly type: 'set-live-view'; readonly enabled: boolean; readonly fps: number }
   /** Replays a run's (or an imported bundle's) policy; answered by one 'evaluation'. */
-  | { readonly type: 'evaluate'; readonly runDir: string; readonly episodes: number; readonly deterministic: boolean; readonly record: boolean };
+  | { readonly type: 'evaluate'; readonly runDir: string; readonly episodes: number; readonly deterministic: boolean; readonly record: boolean }
+  /** Writes the run's policy bundle (the final evaluation runs here, not in the host); answered by 'exported'. */
+  | { readonly type: 'export'; readonly runDir: string; readonly format: 'onnx' | 'tfjs' | 'all'; readonly outDir: string; readonly evalEpisodes: number };
 
 export type TrainerToHost =
   | { readonly type: 'started'; readonly runDir: string; readonly backend: BackendName; readonly spec: TaskSpec; readonly render: RenderDescription; readonly startStep: number }
@@ -62,6 +64,7 @@ export type TrainerToHost =
   | { readonly type: 'checkpoint'; readonly step: number; readonly path: string }
   /** Per-episode returns and lengths; with record, every step's poses (steps × ngeom × POSE_STRIDE). */
   | { readonly type: 'evaluation'; readonly returns: Float64Array; readonly lengths: Int32Array; readonly render: RenderDescription; readonly frames: Float32Array; readonly frameCount: number }
+  | { readonly type: 'exported'; readonly dir: string; readonly files: readonly string[] }
   | { readonly type: 'paused' }
   | { readonly type: 'resumed' }
   | { readonly type: 'error'; readonly message: string; readonly fatal: boolean }

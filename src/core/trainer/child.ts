@@ -4,7 +4,7 @@
 import { getMujoco } from '../envs/mujoco.js';
 import type { HostToTrainer, TrainerToHost } from '../protocol.js';
 import { selectBackend } from '../rl/backend.js';
-import { evaluateBundle, isBundleDir } from '../export/run-export.js';
+import { evaluateBundle, exportRun, isBundleDir } from '../export/run-export.js';
 import { evaluateRun } from './evaluate.js';
 import { TrainingSession } from './session.js';
 
@@ -25,6 +25,12 @@ async function handle(msg: HostToTrainer): Promise<void> {
     case 'resume': session.resume(); return;
     case 'stop': session.stop(); return;
     case 'set-live-view': session.setLiveView(msg.enabled, msg.fps); return;
+    case 'export': {
+      await warm;
+      const r = await exportRun(msg.runDir, msg.format, msg.outDir, msg.evalEpisodes);
+      send({ type: 'exported', dir: r.dir, files: r.files });
+      return;
+    }
     case 'evaluate': {
       await warm;
       // A run directory replays its checkpoint; an exported bundle replays its snapshot.
