@@ -3,11 +3,12 @@
 // final policy deterministically, and writes bench/results/learn.json and the table in
 // docs/BENCHMARKS.md beside the published Stable-Baselines3 RL Zoo figures (1M steps, tuned).
 // Usage: tsx bench/learn.ts [--steps N] [--only ppo:HalfCheetah,a2c:HalfCheetah]
+//        tsx bench/learn.ts --from-run ppo:HalfCheetah=runs/<dir>   (evaluate a finished run instead of training)
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { AlgoName, TrainerToHost } from '../src/core/protocol.js';
 import { resolveRunConfig } from '../src/core/runs/run-config.js';
-import { newRunDir } from '../src/core/runs/store.js';
+import { newRunDir, readMetrics, readStatus } from '../src/core/runs/store.js';
 import { writeFileAtomic } from '../src/core/runs/atomic.js';
 import { evaluateRun } from '../src/core/trainer/evaluate.js';
 import { TrainerHost } from '../src/core/trainer/host.js';
@@ -28,7 +29,7 @@ mkdirSync(resolve('bench/results'), { recursive: true });
 const previous: Record<string, unknown> = existsSync(resultsPath) ? JSON.parse(readFileSync(resultsPath, 'utf8')).runs ?? {} : {};
 const runs: Record<string, unknown> = { ...previous };
 
-function train(algo: AlgoName, task: string): Promise<{ runDir: string; seconds: number; backend: string }> {
+function train(algo: AlgoName, task: string): Promise<{ runDir: string; seconds: number; backend: string; stepsDone?: number }> {
   const config = resolveRunConfig({ task, algo, seed: 1, totalSteps: steps, checkpointEvery: 20 });
   return newRunDir(resolve('runs/bench-learn'), config).then((runDir) => new Promise((done, fail) => {
     const host = TrainerHost.spawn();
@@ -63,15 +64,23 @@ function writeDoc() {
   writeFileAtomic(docPath, next);
 }
 
-for (const key of only) {
+/** A finished run (trained with the same trainer, e.g. from the CLI) evaluated as if trained here. */
+async function fromRun(runDir: string): Promise<{ runDir: string; seconds: number; backend: string; stepsDone: number }> {
+  const last = readMetrics(runDir).at(-1);
+  return { runDir, seconds: last?.wallTime ?? NaN, backend: readStatus(runDir).backend ?? '?', stepsDone: last?.steps ?? 0 };
+}
+
+const given = flag('from-run');
+const keys = given ? [given.split('=')[0]] : only;
+for (const key of keys) {
   const [algo, task] = key.split(':') as [AlgoName, string];
   try {
-    const { runDir, seconds, backend } = await train(algo, task);
+    const { runDir, seconds, backend, stepsDone = steps } = given ? await fromRun(resolve(given.split('=')[1])) : await train(algo, task);
     const ev = await evaluateRun(runDir, 10, true);
     const r = Array.from(ev.returns);
     const mean = r.reduce((a, b) => a + b, 0) / r.length;
     const std = Math.sqrt(r.reduce((a, b) => a + (b - mean) ** 2, 0) / r.length);
-    runs[key] = { runDir, steps, seconds, backend, evalMean: mean, evalStd: std, zoo: ZOO[key] ?? null };
+    runs[key] = { runDir, steps: stepsDone, seconds, backend, evalMean: mean, evalStd: std, zoo: ZOO[key] ?? null };
   } catch (e) {
     runs[key] = { error: (e as Error).message };
   }
