@@ -22,7 +22,17 @@ export const PRESETS: Readonly<Record<AlgoName, Readonly<Record<string, Preset>>
     },
   },
   a3c: {},
-  ppo: {},
+  ppo: {
+    // RL Zoo's tuned HalfCheetah PPO (512-step rollouts, 20 epochs of minibatch 64, small constant
+    // lr, clip 0.1, wide ReLU nets without orthogonal init, initial log σ −2). Seed 1, 1M steps:
+    // training return ≈ 4,900 vs 1,783 (deterministic eval) with the CleanRL defaults; about 8×
+    // slower per step (wider nets, twice the epochs).
+    HalfCheetah: {
+      numSteps: 512, numMinibatches: 8, updateEpochs: 20, gamma: 0.98, gaeLambda: 0.92, lr: 2.0633e-5, lrSchedule: 'constant',
+      entCoef: 0.000401762, clipCoef: 0.1, clipVloss: false, maxGradNorm: 0.8, vfCoef: 0.58096,
+      logStdInit: -2, orthoInit: false, activation: 'relu', hidden: [256, 256],
+    },
+  },
 };
 
 /** The preset of algo on task, or {} when there is none. */
