@@ -9,7 +9,7 @@ import { explainedVariance, gae, nStepReturns, normalizeInPlace } from '../rl/ad
 import { policyLogProbEntropyTf } from '../rl/distributions.js';
 import { Optimizer, scheduledLr, type LrSchedule } from '../rl/optim.js';
 import type { ActorCritic } from '../rl/networks.js';
-import { assertFiniteNumbers, PolicyCore, RolloutBuffer } from '../rl/policy-core.js';
+import { PolicyCore, RolloutBuffer } from '../rl/policy-core.js';
 import { coreOptions, gammaField, NETWORK_FIELDS, NORM_FIELDS, numEnvsField, OPTIM_FIELDS } from './common.js';
 import { CoreAlgorithm } from './base.js';
 import type { AlgoContext, AlgoModule, UpdateStats } from './types.js';
@@ -98,10 +98,7 @@ class A2c extends CoreAlgorithm {
       policyLoss: s[0], valueLoss: s[1], entropy: s[2], approxKl: NaN, clipFraction: NaN,
       explainedVariance: explainedVariance(buf.values, this.ret), gradNorm: gn,
     };
-    assertFiniteNumbers('a2c update', { policyLoss: out.policyLoss, valueLoss: out.valueLoss, gradNorm: gn });
-    net.assertFinite('a2c update');
-    core.syncActor();
-    return out;
+    return this.finishUpdate(out);
   }
 
   protected optimizers() {

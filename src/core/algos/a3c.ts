@@ -36,7 +36,7 @@ import * as tf from '@tensorflow/tfjs';
 import { bool, int, num, choice, type ConfigOf, resolveConfig } from '../config/schema.js';
 import type { TaskSpec } from '../envs/types.js';
 import { Optimizer, scheduledLr, type LrSchedule } from '../rl/optim.js';
-import { assertFiniteNumbers, NonFiniteLossError, PolicyCore } from '../rl/policy-core.js';
+import { NonFiniteLossError, PolicyCore } from '../rl/policy-core.js';
 import type { RunningMeanStd } from '../rl/normalize.js';
 import { coreOptions, gammaField, NETWORK_FIELDS, NORM_FIELDS, OPTIM_FIELDS } from './common.js';
 import { CoreAlgorithm, type StateTensors } from './base.js';
@@ -392,10 +392,7 @@ export class A3c extends CoreAlgorithm {
       policyLoss: sum[0] / count, valueLoss: sum[1] / count, entropy: sum[2] / count, approxKl: NaN, clipFraction: NaN,
       explainedVariance: sum[3] / count, gradNorm: sum[4] / count,
     };
-    assertFiniteNumbers('a3c update', { policyLoss: out.policyLoss, valueLoss: out.valueLoss, gradNorm: out.gradNorm });
-    this.core.net.assertFinite('a3c update');
-    this.syncActor();
-    return out;
+    return this.finishUpdate(out);
   }
 
   /** Applies one worker's gradient to θ, merges its obs moments, reports its episodes. */
@@ -413,13 +410,18 @@ export class A3c extends CoreAlgorithm {
     return gn;
   }
 
-  /** One sampled step of the current policy in this process's own env, for the live view. */
+  protected override refreshActor(): void {
+    this.syncActor();
+  }
+
+  /** Rebuilds the JS actor only when θ changed since the last rebuild. */
   private syncActor(): void {
     if (!this.actorStale) return;
     this.core.syncActor();
     this.actorStale = false;
   }
 
+  /** One sampled step of the current policy in this process's own env, for the live view. */
   private frame(): void {
     this.syncActor();
     const env = this.core.pool.envs[0];

@@ -1,7 +1,7 @@
 // What every PolicyCore-based algorithm does alike: act, σ, snapshots and checkpoints of the core,
 // its optimizers and counters, disposal. An algorithm file then holds only its rollout and loss.
 import type { Optimizer } from '../rl/optim.js';
-import type { PolicyCore } from '../rl/policy-core.js';
+import { assertFiniteNumbers, type PolicyCore } from '../rl/policy-core.js';
 import type { PolicySnapshot } from '../policy/snapshot.js';
 import type { AlgoName } from '../protocol.js';
 import type { AlgoState, Algorithm, UpdateStats } from './types.js';
@@ -29,6 +29,23 @@ export abstract class CoreAlgorithm implements Algorithm {
   }
 
   abstract update(): Promise<UpdateStats>;
+
+  /**
+   * How every update ends: NaN/Inf in the named stats or in any parameter throws (the trainer then
+   * keeps its last good checkpoint), and the JS actor used for acting gets the new weights.
+   */
+  protected finishUpdate(stats: UpdateStats, mustBeFinite: readonly (keyof UpdateStats)[] = ['policyLoss', 'valueLoss', 'gradNorm']): UpdateStats {
+    const values: Record<string, number> = {};
+    for (const k of mustBeFinite) values[k] = stats[k];
+    assertFiniteNumbers(`${this.name} update`, values);
+    this.core.net.assertFinite(`${this.name} update`);
+    this.refreshActor();
+    return stats;
+  }
+  /** Copies the trained weights into the JS actor (A3C does it lazily). */
+  protected refreshActor(): void {
+    this.core.syncActor();
+  }
 
   get steps(): number {
     return this.core.pool.steps;

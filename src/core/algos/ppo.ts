@@ -13,7 +13,7 @@ import { selectBackend } from '../rl/backend.js';
 import { policyLogProbEntropyTf } from '../rl/distributions.js';
 import { ActorCritic } from '../rl/networks.js';
 import { Optimizer, scheduledLr, type LrSchedule } from '../rl/optim.js';
-import { assertFiniteNumbers, PolicyCore, RolloutBuffer } from '../rl/policy-core.js';
+import { PolicyCore, RolloutBuffer } from '../rl/policy-core.js';
 import { Rng } from '../rl/rng.js';
 import { coreOptions, gammaField, NETWORK_FIELDS, NORM_FIELDS, numEnvsField, OPTIM_FIELDS } from './common.js';
 import { CoreAlgorithm } from './base.js';
@@ -196,10 +196,7 @@ class Ppo extends CoreAlgorithm {
       policyLoss: s[0] / count, valueLoss: s[1] / count, entropy: s[2] / count, approxKl: s[3] / count, clipFraction: s[4] / count,
       explainedVariance: explainedVariance(buf.values, this.ret), gradNorm: gn / count,
     };
-    assertFiniteNumbers('ppo update', { policyLoss: stats.policyLoss, valueLoss: stats.valueLoss, gradNorm: stats.gradNorm });
-    net.assertFinite('ppo update');
-    core.syncActor();
-    return stats;
+    return this.finishUpdate(stats);
   }
 
   protected optimizers() {

@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { choice, int, num, type ConfigOf, resolveConfig } from '../config/schema.js';
 import { categoricalLogProbTf, gaussianLogProbTf, sampleCategorical, sampleGaussian, squashValue } from '../rl/distributions.js';
 import { Optimizer, scheduledLr, type LrSchedule } from '../rl/optim.js';
-import { assertFiniteNumbers, PolicyCore } from '../rl/policy-core.js';
+import { PolicyCore } from '../rl/policy-core.js';
 import { coreOptions, gammaField, NETWORK_FIELDS, NORM_FIELDS, numEnvsField, OPTIM_FIELDS } from './common.js';
 import { CoreAlgorithm, type StateTensors } from './base.js';
 import type { AlgoContext, AlgoModule, AlgoState, UpdateStats } from './types.js';
@@ -150,10 +150,7 @@ class Qac extends CoreAlgorithm {
     const K = c.stepsPerUpdate;
     this.updates++;
     const stats: UpdateStats = { policyLoss: sumPi / K, valueLoss: sumQ / K, entropy: NaN, approxKl: NaN, clipFraction: NaN, explainedVariance: NaN, gradNorm: sumNorm / K };
-    assertFiniteNumbers('qac update', { policyLoss: stats.policyLoss, valueLoss: stats.valueLoss, gradNorm: stats.gradNorm });
-    net.assertFinite('qac update');
-    core.syncActor();
-    return stats;
+    return this.finishUpdate(stats);
   }
 
   protected optimizers() {

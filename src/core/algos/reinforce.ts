@@ -11,7 +11,7 @@ import { bool, choice, int, num, type ConfigOf, resolveConfig } from '../config/
 import { explainedVariance, gae, nStepReturns, normalizeInPlace, rewardToGo, rewardToGoMinusBaseline, tdError, totalReturn } from '../rl/advantages.js';
 import { policyLogProbEntropyTf } from '../rl/distributions.js';
 import { Optimizer, scheduledLr, type LrSchedule } from '../rl/optim.js';
-import { assertFiniteNumbers, PolicyCore, RolloutBuffer } from '../rl/policy-core.js';
+import { PolicyCore, RolloutBuffer } from '../rl/policy-core.js';
 import { coreOptions, gammaField, NETWORK_FIELDS, NORM_FIELDS, numEnvsField, OPTIM_FIELDS } from './common.js';
 import { CoreAlgorithm, type StateTensors } from './base.js';
 import type { AlgoContext, AlgoModule, AlgoState, Algorithm, UpdateStats } from './types.js';
@@ -221,10 +221,8 @@ class Reinforce extends CoreAlgorithm {
       policyLoss: s[0], valueLoss: vLoss, entropy: s[1], approxKl: NaN, clipFraction: NaN,
       explainedVariance: kind === 'none' ? NaN : explainedVariance(values, target), gradNorm: gn,
     };
-    assertFiniteNumbers('reinforce update', { policyLoss: out.policyLoss, gradNorm: gn });
-    net.assertFinite('reinforce update');
-    core.syncActor();
-    return out;
+    // valueLoss is NaN when Φ_t uses no critic.
+    return this.finishUpdate(out, ['policyLoss', 'gradNorm']);
   }
 
   protected optimizers() {
