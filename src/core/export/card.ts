@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Space } from '../envs/types.js';
 import type { PolicySnapshot } from '../policy/snapshot.js';
 import type { AlgoName, BackendName } from '../protocol.js';
-import { ExportError } from './errors.js';
+import { ExportError, parseJsonObject } from './errors.js';
 
 export const CARD_FILE = 'policy-card.json';
 export const CARD_FORMAT = 'policy-lab-policy-card';
@@ -173,13 +173,7 @@ const SAFE_PATH = /^(?!\/)(?!.*(^|\/)\.\.?(\/|$))[A-Za-z0-9._/-]+$/;
 
 /** Parses and checks a card: shape, format version, safe file paths, and its own digest. */
 export function parseCard(bytes: Uint8Array): PolicyCard {
-  let j: Record<string, unknown>;
-  try {
-    j = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) as Record<string, unknown>;
-  } catch (e) {
-    badCard(`not valid UTF-8 JSON (${(e as Error).message})`);
-  }
-  if (j === null || typeof j !== 'object' || Array.isArray(j)) badCard('not a JSON object');
+  const j = parseJsonObject(bytes, badCard);
   if (j.format !== CARD_FORMAT) badCard(`format is ${JSON.stringify(j.format)}, expected "${CARD_FORMAT}"`);
   if (j.formatVersion !== CARD_FORMAT_VERSION) badCard(`unsupported formatVersion ${JSON.stringify(j.formatVersion)}`);
   if (typeof j.cardSha256 !== 'string') badCard('cardSha256 is missing');

@@ -32,3 +32,15 @@ export class ExportError extends Error {
     this.name = 'ExportError';
   }
 }
+
+/** UTF-8 JSON bytes that must hold an object; anything else goes to `fail` with the reason. */
+export function parseJsonObject(bytes: Uint8Array, fail: (reason: string) => never): Record<string, unknown> {
+  let j: unknown;
+  try {
+    j = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch (e) {
+    fail(`not valid UTF-8 JSON (${(e as Error).message})`);
+  }
+  if (j === null || typeof j !== 'object' || Array.isArray(j)) fail('not a JSON object');
+  return j as Record<string, unknown>;
+}

@@ -2,7 +2,7 @@
 // little-endian bytes (exact, including ±Infinity bounds), so a bundle can be re-imported.
 
 import type { Activation, DenseLayer, ObsNormSnapshot, PolicySnapshot } from '../policy/snapshot.js';
-import { ExportError } from './errors.js';
+import { ExportError, parseJsonObject } from './errors.js';
 import { validateSnapshot } from './validate.js';
 
 export const SNAPSHOT_FORMAT = 'policy-lab-snapshot';
@@ -89,13 +89,7 @@ export function encodeSnapshot(s: PolicySnapshot): Uint8Array {
 
 /** Parses and validates snapshot bytes; throws ExportError('bad-snapshot-file') when malformed. */
 export function decodeSnapshot(bytes: Uint8Array): PolicySnapshot {
-  let j: Record<string, unknown>;
-  try {
-    j = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) as Record<string, unknown>;
-  } catch (e) {
-    fail(`not valid UTF-8 JSON (${(e as Error).message})`);
-  }
-  if (j === null || typeof j !== 'object') fail('not a JSON object');
+  const j = parseJsonObject(bytes, fail);
   if (j.format !== SNAPSHOT_FORMAT) fail(`format is ${JSON.stringify(j.format)}, expected "${SNAPSHOT_FORMAT}"`);
   if (j.formatVersion !== SNAPSHOT_FORMAT_VERSION) fail(`unsupported formatVersion ${JSON.stringify(j.formatVersion)}`);
   let obsNorm: ObsNormSnapshot | undefined;
