@@ -66,7 +66,7 @@ export class TrainingSession {
       const spec = probe.spec;
       const render = probe.renderDescription();
       probe.dispose();
-      const frameBuf = { poses: new Float32Array(render.geoms.length * POSE_STRIDE) };
+      const poses = new Float32Array(render.geoms.length * POSE_STRIDE);
       const ctx: AlgoContext = {
         spec,
         makeEnv,
@@ -83,10 +83,10 @@ export class TrainingSession {
         wantFrame: () => this.live.enabled && performance.now() - this.live.last >= this.live.intervalMs,
         emitFrame: (env: Env, obs: Float32Array) => {
           this.live.last = performance.now();
-          env.writePoses(frameBuf.poses);
+          env.writePoses(poses);
           const { mu, std } = this.algo ? this.algo.policyAt(obs) : { mu: new Float32Array(0), std: new Float32Array(0) };
           // Structured clone copies the poses, so one buffer serves every frame.
-          this.send({ type: 'frame', step: this.algo?.steps ?? 0, poses: frameBuf.poses, mu, std });
+          this.send({ type: 'frame', step: this.algo?.steps ?? 0, poses, mu, std });
         },
       };
       const algo = await ALGOS[config.algo].create(ctx);
