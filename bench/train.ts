@@ -1,6 +1,7 @@
 // npm run bench:train → bench/results/train.json
 // End-to-end training env-steps/s (PPO with CleanRL defaults, A2C, A3C with 2 workers) on
-// HalfCheetah and Hopper, ms per PPO gradient step at minibatch 64 and 2048, and — from the same
+// HalfCheetah and Hopper, ms per PPO gradient step at minibatch 64 and 2048 (the fused kernel
+// training uses, and the TF.js-op step beside it), and — from the same
 // run — ../shared/refbench's PyTorch and plain-TF.js figures for the same gradient step.
 // Flags: --no-refbench (reuse bench/results/refbench.json), --quick (fewer updates).
 import { execFileSync } from 'node:child_process';
@@ -53,7 +54,10 @@ if (!args.has('--no-refbench') && existsSync(refScript)) {
 if (existsSync(refPath)) refbench = JSON.parse(readFileSync(refPath, 'utf8'));
 
 console.error('bench:train: gradient steps…');
-const grad = { mb64: +(await ppoGradStepBench(backend as 'wasm', 64, quick ? 50 : 200)).toFixed(3), mb2048: +(await ppoGradStepBench(backend as 'wasm', 2048, quick ? 5 : 20)).toFixed(2) };
+// The step PPO takes by default for this net (fused WASM kernels; pull/push amortized over a
+// CleanRL update's 320 steps at mb 64, or 20 at mb 2048), and the TF.js-op step for comparison.
+const grad = { mb64: +(await ppoGradStepBench(backend as 'wasm', 64, quick ? 64 : 320)).toFixed(3), mb2048: +(await ppoGradStepBench(backend as 'wasm', 2048, quick ? 5 : 20)).toFixed(2) };
+const gradTf = { mb64: +(await ppoGradStepBench(backend as 'wasm', 64, quick ? 50 : 200, 'tf')).toFixed(3), mb2048: +(await ppoGradStepBench(backend as 'wasm', 2048, quick ? 5 : 20, 'tf')).toFixed(2) };
 const torch = refbench?.pytorch as { grad_step_ms_mb64: number; grad_step_ms_mb2048: number } | undefined;
 const plain = refbench?.tfjs_plain as { grad_step_ms_mb64: number; grad_step_ms_mb2048: number } | undefined;
 
@@ -74,6 +78,8 @@ const result = {
   machine: machineInfo(),
   backend,
   gradStepMs: grad,
+  gradKernel: 'fused WASM-SIMD (src/core/kernels); PPO default for Gaussian policies with state-independent σ and separate nets',
+  gradStepMsTfOps: gradTf,
   reference: torch && plain ? {
     pytorch: { mb64: torch.grad_step_ms_mb64, mb2048: torch.grad_step_ms_mb2048 },
     tfjsPlain: { mb64: plain.grad_step_ms_mb64, mb2048: plain.grad_step_ms_mb2048 },

@@ -33,10 +33,11 @@ export class Optimizer {
   private readonly sizes: number[];
   readonly size: number;
   step = 0;
-  private readonly b1: number;
-  private readonly b2: number;
-  private readonly alpha: number;
-  private readonly eps: number;
+  /** The resolved hyperparameters (fused kernels apply the same update). */
+  readonly b1: number;
+  readonly b2: number;
+  readonly alpha: number;
+  readonly eps: number;
 
   constructor(readonly vars: readonly tf.Variable[], readonly opts: OptimizerOptions) {
     this.b1 = opts.beta1 ?? 0.9;
