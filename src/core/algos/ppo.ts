@@ -379,7 +379,8 @@ export async function ppoGradStepBench(backend: 'wasm' | 'cpu' | 'tensorflow', m
     };
     done = () => data.dispose();
   }
-  run(5);
+  // Warm-up long enough for V8 to tier the kernels up from its baseline WASM compiler.
+  run(kernel === 'fused' ? 100 : 5);
   await net.variables[0].data();
   const t0 = performance.now();
   run(iters);
