@@ -44,6 +44,9 @@ describe('trainer process', () => {
     expect(seen.some((m) => m.type === 'episode')).toBe(true);
     expect(readStatus(dir).status).toBe('finished');
     expect(readStatus(dir).backend).toBe('cpu');
+    // PPO's Gaussian step runs on the fused kernels, and the run says so.
+    expect(started && started.type === 'started' && started.gradientStep).toMatch(/WASM-SIMD/);
+    expect(readStatus(dir).gradientStep).toMatch(/WASM-SIMD/);
 
     // Export runs in a trainer process too and answers with the files it wrote.
     const host = TrainerHost.spawn();

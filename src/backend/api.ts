@@ -102,7 +102,7 @@ export type LabState = 'idle' | 'starting' | 'running' | 'paused' | 'stopping' |
 
 export type LabEvent =
   | { readonly type: 'status'; readonly state: LabState; readonly runDir: string | null; readonly message?: string }
-  | { readonly type: 'started'; readonly runDir: string; readonly backend: BackendName; readonly spec: TaskSpec; readonly render: RenderDescription; readonly startStep: number }
+  | { readonly type: 'started'; readonly runDir: string; readonly backend: BackendName; readonly gradientStep?: string; readonly spec: TaskSpec; readonly render: RenderDescription; readonly startStep: number }
   | { readonly type: 'metrics'; readonly runDir: string; readonly row: MetricsRow }
   | { readonly type: 'frame'; readonly runDir: string; readonly step: number; readonly poses: Float32Array; readonly mu: Float32Array; readonly std: Float32Array }
   | { readonly type: 'episode'; readonly runDir: string; readonly step: number; readonly return: number; readonly length: number }

@@ -247,7 +247,7 @@ export class LabBackend {
     switch (m.type) {
       case 'started':
         run.lastCheckpointStep = m.startStep > 0 ? m.startStep : run.lastCheckpointStep;
-        this.emit({ type: 'started', runDir, backend: m.backend, spec: m.spec, render: m.render, startStep: m.startStep });
+        this.emit({ type: 'started', runDir, backend: m.backend, gradientStep: m.gradientStep, spec: m.spec, render: m.render, startStep: m.startStep });
         setState('running');
         break;
       case 'metrics': this.emit({ type: 'metrics', runDir, row: m.row }); break;

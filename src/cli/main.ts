@@ -121,7 +121,7 @@ async function train(argv: string[]): Promise<number> {
       switch (m.type) {
         case 'started':
           startStep = m.startStep;
-          out(`task ${m.spec.name} (obs ${m.spec.obsDim}, act ${m.spec.actDim}), algo ${config.algo}, backend ${m.backend}, seed ${config.seed}${m.startStep ? `, resuming at step ${m.startStep}` : ''}`);
+          out(`task ${m.spec.name} (obs ${m.spec.obsDim}, act ${m.spec.actDim}), algo ${config.algo}, backend ${m.backend}${m.gradientStep ? ` (gradient step: ${m.gradientStep})` : ''}, seed ${config.seed}${m.startStep ? `, resuming at step ${m.startStep}` : ''}`);
           break;
         case 'metrics': {
           if (Number.isFinite(m.row.returnMean)) recentReturn = m.row.returnMean;

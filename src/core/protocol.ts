@@ -56,7 +56,8 @@ export type HostToTrainer =
   | { readonly type: 'export'; readonly runDir: string; readonly format: 'onnx' | 'tfjs' | 'all'; readonly outDir: string; readonly evalEpisodes: number };
 
 export type TrainerToHost =
-  | { readonly type: 'started'; readonly runDir: string; readonly backend: BackendName; readonly spec: TaskSpec; readonly render: RenderDescription; readonly startStep: number }
+  /** gradientStep: what takes the gradient steps when it is not the TF.js backend (PPO's fused kernels). */
+  | { readonly type: 'started'; readonly runDir: string; readonly backend: BackendName; readonly gradientStep?: string; readonly spec: TaskSpec; readonly render: RenderDescription; readonly startStep: number }
   | { readonly type: 'metrics'; readonly row: MetricsRow }
   /** Poses of the watched env (ngeom × POSE_STRIDE) and the policy's μ, σ at its state. */
   | { readonly type: 'frame'; readonly step: number; readonly poses: Float32Array; readonly mu: Float32Array; readonly std: Float32Array }

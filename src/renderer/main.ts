@@ -398,7 +398,7 @@ async function main(): Promise<void> {
           selectedBundle = null;
           showRunLabel();
         }
-        $('view-label').textContent = `${e.spec.name} · ${e.backend}`;
+        $('view-label').textContent = `${e.spec.name} · ${e.backend}${e.gradientStep ? ` · ${e.gradientStep}` : ''}`;
         if (e.startStep > 0) toast(`Resumed ${label(e.runDir)} at step ${e.startStep}`, 'info');
         break;
       case 'metrics':

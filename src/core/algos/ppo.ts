@@ -263,6 +263,10 @@ class Ppo extends CoreAlgorithm {
     return this.finishUpdate(stats);
   }
 
+  get gradientStep(): string | undefined {
+    return this.fused ? 'fused WASM-SIMD kernels' : undefined;
+  }
+
   /** The minibatch epochs on the fused kernels; returns summed stats and grad norms. */
   private epochsFused(lr: number, mbSize: number): { s: Float64Array; gn: number; count: number } {
     const { core, c, fused } = this, f = fused as FusedActorCritic, B = this.perm.length;

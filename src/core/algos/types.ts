@@ -46,6 +46,8 @@ export interface Algorithm {
   readonly name: AlgoName;
   /** Env steps taken so far (all envs, all workers). */
   readonly steps: number;
+  /** What takes the gradient steps when it is not the TF.js backend (reported with the backend). */
+  readonly gradientStep?: string;
   /** Collects experience and improves the policy once. */
   update(): Promise<UpdateStats>;
   /** Deterministic (mean / argmax) or sampled action for one raw observation. */

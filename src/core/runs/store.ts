@@ -20,6 +20,8 @@ export interface RunSummary {
 export interface StatusFile {
   status: RunStatus;
   backend?: string;
+  /** What takes the gradient steps when not the TF.js backend (e.g. PPO's fused kernels). */
+  gradientStep?: string;
   message?: string;
   steps?: number;
   updatedAt: string;

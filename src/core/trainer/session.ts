@@ -99,8 +99,9 @@ export class TrainingSession {
       } else if (resume) {
         truncateMetrics(runDir, 0);
       }
-      writeStatus(runDir, { status: 'running', backend, steps: counters.steps });
-      this.send({ type: 'started', runDir, backend, spec, render, startStep: counters.steps });
+      const gradientStep = algo.gradientStep;
+      writeStatus(runDir, { status: 'running', backend, gradientStep, steps: counters.steps });
+      this.send({ type: 'started', runDir, backend, gradientStep, spec, render, startStep: counters.steps });
 
       let savedAt = resume ? counters.update : -1;
       const save = async () => {
@@ -113,11 +114,11 @@ export class TrainingSession {
 
       while (algo.steps < config.totalSteps && !this.stopRequested) {
         if (this.paused) {
-          writeStatus(runDir, { status: 'paused', backend, steps: counters.steps });
+          writeStatus(runDir, { status: 'paused', backend, gradientStep, steps: counters.steps });
           await new Promise<void>((r) => (this.wake = r));
           this.wake = null;
           if (this.stopRequested) break;
-          writeStatus(runDir, { status: 'running', backend, steps: counters.steps });
+          writeStatus(runDir, { status: 'running', backend, gradientStep, steps: counters.steps });
         }
         const t0 = performance.now();
         const before = algo.steps;
@@ -152,7 +153,7 @@ export class TrainingSession {
       }
       if (savedAt !== counters.update) await save();
       const reason = this.stopRequested ? 'stopped' : 'finished';
-      writeStatus(runDir, { status: reason, backend, steps: counters.steps });
+      writeStatus(runDir, { status: reason, backend, gradientStep, steps: counters.steps });
       this.send({ type: 'done', reason, steps: counters.steps });
       await algo.dispose();
       return reason;
