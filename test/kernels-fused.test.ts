@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ppoBatch, ppoFusedGradStep, ppoFusedLossGrad, ppoGradStep, ppoLoss } from '../src/core/algos/ppo.js';
 import { FusedActorCritic, fusedUnsupportedReason } from '../src/core/kernels/fused-actor-critic.js';
+import { ACTIVATION_CODE, WasmArena } from '../src/core/kernels/wasm-mlp.js';
 import { ALGOS } from '../src/core/algos/index.js';
 import { selectBackend } from '../src/core/rl/backend.js';
 import { ActorCritic, type NetConfig } from '../src/core/rl/networks.js';
@@ -69,6 +70,37 @@ function closeTo(a: ArrayLike<number>, b: ArrayLike<number>, tol: number, what: 
   for (let i = 0; i < b.length; i++)
     if (!(Math.abs(a[i] - b[i]) <= tol * scale)) throw new Error(`${what}[${i}]: fused ${a[i]} vs tf ${b[i]} (scale ${scale})`);
 }
+
+describe('WASM activation kernels', () => {
+  // One input column, W = [1], b = 0: the layer's output is act(z) for each row's z.
+  const zs = Float32Array.from({ length: 4001 }, (_, i) => -20 + i * 0.01);
+  const extremes = Float32Array.of(-1000, -100, -88.5, 88.5, 100, 1000, 0, -0, 1e-8, -1e-8);
+  function run(act: 'tanh' | 'relu' | 'elu', z: Float32Array): Float32Array {
+    const a = new WasmArena();
+    const w = a.alloc(1), b = a.alloc(1), x = a.alloc(z.length), y = a.alloc(z.length);
+    a.f32[w] = 1;
+    a.f32.set(z, x);
+    a.k.denseForward(a.ptr(x), z.length, 1, a.ptr(w), a.ptr(b), 1, a.ptr(y), ACTIVATION_CODE[act]);
+    return a.f32.slice(y, y + z.length);
+  }
+  it('tanh agrees with Math.tanh to 3e-7 and saturates cleanly', () => {
+    const y = run('tanh', zs);
+    for (let i = 0; i < zs.length; i++) expect(Math.abs(y[i] - Math.tanh(zs[i])), `z=${zs[i]}`).toBeLessThan(3e-7);
+    const e = run('tanh', extremes);
+    for (let i = 0; i < extremes.length; i++) expect(Math.abs(e[i] - Math.tanh(extremes[i])), `z=${extremes[i]}`).toBeLessThan(3e-7);
+  });
+  it('ELU agrees with its closed form (relative 1e-6) and ReLU is exact', () => {
+    const y = run('elu', zs), r = run('relu', zs);
+    for (let i = 0; i < zs.length; i++) {
+      const want = zs[i] > 0 ? zs[i] : Math.expm1(zs[i]);
+      expect(Math.abs(y[i] - want), `z=${zs[i]}`).toBeLessThanOrEqual(1e-6 * Math.max(Math.abs(want), 1e-3));
+      expect(r[i]).toBe(Math.max(0, zs[i]));
+    }
+    const e = run('elu', extremes);
+    expect(Array.from(e).every(Number.isFinite)).toBe(true);
+    expect(e[0]).toBeCloseTo(-1, 6);
+  });
+});
 
 describe('fused WASM PPO step', () => {
   for (const k of CASES) {
