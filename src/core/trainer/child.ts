@@ -8,7 +8,11 @@ import { evaluateBundle, exportRun, isBundleDir } from '../export/run-export.js'
 import { evaluateRun } from './evaluate.js';
 import { TrainingSession } from './session.js';
 
-const send = (m: TrainerToHost) => process.send?.(m);
+// Once the host is gone (killed, or its terminal closed) there is no one to tell: the session
+// is stopping (see 'disconnect' below) and a write to the closed channel would crash with EPIPE.
+const send = (m: TrainerToHost) => {
+  if (process.connected) process.send?.(m, undefined, undefined, () => {});
+};
 // Load MuJoCo and the default backend while the host is still deciding what to ask for: a
 // trainer started ahead of time answers its first 'start' without that delay.
 const warm = Promise.all([getMujoco(), selectBackend('auto')]).catch(() => undefined);
