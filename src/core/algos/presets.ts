@@ -27,12 +27,13 @@ export const PRESETS: Readonly<Record<AlgoName, Readonly<Record<string, Preset>>
   ppo: {
     // Swimmer's reward arrives slowly: RL Zoo uses γ = 0.9999. Seed 1, 1M: 306 vs 120.
     Swimmer: { gamma: 0.9999 },
-    // RL Zoo's tuned HalfCheetah PPO (512-step rollouts, 20 epochs of minibatch 64, small constant
-    // lr, clip 0.1, wide ReLU nets without orthogonal init, initial log σ −2). Seed 1, 1M steps:
-    // training return ≈ 4,900 vs 1,783 (deterministic eval) with the CleanRL defaults; about 8×
-    // slower per step (wider nets, twice the epochs).
+    // RL Zoo's tuned HalfCheetah PPO (512-step rollouts, 20 epochs of minibatch 64, clip 0.1,
+    // wide ReLU nets without orthogonal init, initial log σ −2), except the learning rate: 5e-5
+    // annealed linearly to 0 instead of the Zoo's constant 2.06e-5 (same mean step, front-loaded).
+    // Seed 1, 1M steps, deterministic eval: 5,891 ± 345 vs 5,122 with the Zoo's constant rate
+    // and 1,783 with the CleanRL defaults.
     HalfCheetah: {
-      numSteps: 512, numMinibatches: 8, updateEpochs: 20, gamma: 0.98, gaeLambda: 0.92, lr: 2.0633e-5, lrSchedule: 'constant',
+      numSteps: 512, numMinibatches: 8, updateEpochs: 20, gamma: 0.98, gaeLambda: 0.92, lr: 5e-5, lrSchedule: 'linear',
       entCoef: 0.000401762, clipCoef: 0.1, clipVloss: false, maxGradNorm: 0.8, vfCoef: 0.58096,
       logStdInit: -2, orthoInit: false, activation: 'relu', hidden: [256, 256],
     },
