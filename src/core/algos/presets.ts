@@ -25,6 +25,11 @@ export const PRESETS: Readonly<Record<AlgoName, Readonly<Record<string, Preset>>
   },
   a3c: {},
   ppo: {
+    // Ant (v5, obs 105 with contact forces): a smaller initial σ (log σ −1) flails less, so the
+    // ant falls less often early on and learns to walk. Seed 1, 1M steps: deterministic eval
+    // 1700 ± 692 (Zoo 1327) vs 965 ± 516 with the defaults. SB3's own settings (constant lr,
+    // unclipped value loss, vfCoef 1) gave 474 here.
+    Ant: { logStdInit: -1 },
     // Swimmer's reward arrives slowly: RL Zoo uses γ = 0.9999. Seed 1, 1M: 306 vs 120.
     Swimmer: { gamma: 0.9999 },
     // RL Zoo's tuned HalfCheetah PPO (512-step rollouts, 20 epochs of minibatch 64, clip 0.1,
