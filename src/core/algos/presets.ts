@@ -22,6 +22,7 @@ export const PRESETS: Readonly<Record<AlgoName, Readonly<Record<string, Preset>>
     // defaults; still short of the Zoo's 3041 by ~320. Tried (seed 1, 1M, deterministic): 1 env ×
     // 5 steps as the Zoo's MuJoCo A2C (700), Adam, state-dependent σ, log σ −1, γ 0.98, lr 5e-4
     // (1656) or 1.5e-3 (diverged), 8 envs (2714 with lr 1.5e-3, 2113 ± 1084 with 16 steps).
+    // Seed-sensitive: seed 2 reaches 1791 ± 70 with this preset.
     HalfCheetah: {
       numEnvs: 4, numSteps: 8, advantage: 'gae', gaeLambda: 0.95, normAdv: true, vfCoef: 0.4, lr: 9.6e-4, lrSchedule: 'linear',
       logStdInit: -2, orthoInit: false, activation: 'tanh', hidden: [64, 64],
@@ -31,8 +32,8 @@ export const PRESETS: Readonly<Record<AlgoName, Readonly<Record<string, Preset>>
   ppo: {
     // Ant (v5, obs 105 with contact forces): a smaller initial σ (log σ −1) flails less, so the
     // ant falls less often early on and learns to walk. Seed 1, 1M steps: deterministic eval
-    // 1700 ± 692 (Zoo 1327) vs 965 ± 516 with the defaults. SB3's own settings (constant lr,
-    // unclipped value loss, vfCoef 1) gave 474 here.
+    // 1700 ± 692 (Zoo 1327) vs 965 ± 516 with the defaults; seed 2: 2785 ± 716. SB3's own
+    // settings (constant lr, unclipped value loss, vfCoef 1) gave 474 here (seed 1).
     Ant: { logStdInit: -1 },
     // Swimmer's reward arrives slowly: γ = 0.9999 (as RL Zoo) and λ = 1, so credit reaches back
     // along the whole stroke. Deterministic eval at 1M, seeds 1/2/3: 353/348/335 with λ = 1 vs
