@@ -13,7 +13,11 @@ export const PRESETS: Readonly<Record<AlgoName, Readonly<Record<string, Preset>>
   },
   qac: {},
   a2c: {
-    // Swimmer's reward arrives slowly: RL Zoo uses γ = 0.9999. Seed 1, 1M: 50 vs 46 (small gain).
+    // Swimmer's reward arrives slowly: RL Zoo uses γ = 0.9999. Seed 1, 1M: 50 vs 46 (small gain);
+    // short of the Zoo's 201 by ~150. Not better (seed 1, 1M, deterministic): the Zoo's 1 env ×
+    // 5 steps (training return reached ~300 near 480k, then collapsed: 15), the same with lr 1e-3
+    // annealed (20), GAE/standardized-advantage variants with 4–8 envs (10–30); runs stopped early
+    // with training returns ≤ 40: 1 env with lr 7e-4 annealed or 5e-4, 2 envs.
     Swimmer: { gamma: 0.9999 },
     // RL Zoo's HalfCheetah(Bullet) A2C settings (less gSDE, which we do not have): 4 envs × 8 steps,
     // RMSProp, lr 9.6e-4 annealed, small initial σ, no orthogonal init, the Zoo's 64×64 tanh nets;
