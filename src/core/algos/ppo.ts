@@ -138,7 +138,10 @@ export function ppoFusedGradStep(f: FusedActorCritic, opt: Optimizer, data: Floa
 export function ppoFusedLossGrad(f: FusedActorCritic, data: Float32Array, idx: Int32Array, obsDim: number, actDim: number, c: Pick<PpoConfig, 'clipCoef' | 'clipVloss' | 'normAdv' | 'entCoef' | 'vfCoef'>, stats: Float64Array): void {
   const F = f.arena.f32, mb = idx.length, W = obsDim + actDim + 4, eps = c.clipCoef;
   const A0 = obsDim + actDim; // column of the old log-prob; adv, return, old value follow
-  for (let r = 0; r < mb; r++) F.set(data.subarray(idx[r] * W, idx[r] * W + obsDim), f.x + r * obsDim);
+  for (let r = 0; r < mb; r++) {
+    const src = idx[r] * W, dst = f.x + r * obsDim;
+    for (let j = 0; j < obsDim; j++) F[dst + j] = data[src + j];
+  }
   const mu = f.actor.forward(f.x, mb), val = f.critic.forward(f.x, mb);
   // Advantages standardized per minibatch with the unbiased std, as ppoBatch.
   let advMean = 0, advScale = 1;
