@@ -18,6 +18,9 @@ export const PRESETS: Readonly<Record<AlgoName, Readonly<Record<string, Preset>>
     // 5 steps (training return reached ~300 near 480k, then collapsed: 15), the same with lr 1e-3
     // annealed (20), GAE/standardized-advantage variants with 4–8 envs (10–30); runs stopped early
     // with training returns ≤ 40: 1 env with lr 7e-4 annealed or 5e-4, 2 envs.
+    // Also no better (seed 1, 1M): 1 env × 5 steps with lr 3e-4 (23) or grad-norm clip 0.1 (32);
+    // long rollouts with λ = 1 and standardized advantages, which rescued PPO here: 4 × 128 (28),
+    // 4 × 256 at lr 1e-3 (37), 8 × 32 (26), 8 × 64 with Adam (30), 2 × 512 with Adam (36).
     Swimmer: { gamma: 0.9999 },
     // RL Zoo's HalfCheetah(Bullet) A2C settings (less gSDE, which we do not have): 4 envs × 8 steps,
     // RMSProp, lr 9.6e-4 annealed, small initial σ, the Zoo's 64×64 tanh nets; plus standardized
