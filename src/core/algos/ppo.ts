@@ -153,14 +153,18 @@ export function ppoFusedLossGrad(f: FusedActorCritic, data: Float32Array, idx: I
     advScale = 1 / (Math.sqrt(ss / Math.max(1, mb - 1)) + 1e-8);
   }
   const ls = f.logStd, dMu = f.actor.dOutput, dV = f.critic.dOutput, dLs = f.logStdGrad;
-  for (let j = 0; j < actDim; j++) F[dLs + j] = 0;
+  const inv = f.invStd; // 1/σ_j, once per step rather than twice per sample and dimension
+  for (let j = 0; j < actDim; j++) {
+    F[dLs + j] = 0;
+    inv[j] = Math.exp(-F[ls + j]);
+  }
   let pgSum = 0, vSum = 0, klSum = 0, clipped = 0;
   for (let r = 0; r < mb; r++) {
     const o = idx[r] * W;
     // log π_θ(u|s) of the stored pre-squash sample u.
     let lp = 0;
     for (let j = 0; j < actDim; j++) {
-      const z = (data[o + obsDim + j] - F[mu + r * actDim + j]) * Math.exp(-F[ls + j]);
+      const z = (data[o + obsDim + j] - F[mu + r * actDim + j]) * inv[j];
       lp += -0.5 * z * z - F[ls + j] - HALF_LOG_2PI;
     }
     const logratio = lp - data[o + A0], ratio = Math.exp(logratio);
@@ -171,9 +175,8 @@ export function ppoFusedLossGrad(f: FusedActorCritic, data: Float32Array, idx: I
     pgSum += Math.max(pg1, pg2);
     const dLogp = pg1 >= pg2 ? (-adv * ratio) / mb : 0;
     for (let j = 0; j < actDim; j++) {
-      const inv = Math.exp(-F[ls + j]);
-      const z = (data[o + obsDim + j] - F[mu + r * actDim + j]) * inv;
-      F[dMu + r * actDim + j] = dLogp * z * inv; // ∂log π/∂μ = (u − μ)/σ²
+      const z = (data[o + obsDim + j] - F[mu + r * actDim + j]) * inv[j];
+      F[dMu + r * actDim + j] = dLogp * z * inv[j]; // ∂log π/∂μ = (u − μ)/σ²
       F[dLs + j] += dLogp * (z * z - 1); // ∂log π/∂log σ = z² − 1
     }
     // Value loss ½(V − R)², or ½·max((V − R)², (V_clip − R)²) with V_clip = V_old + clip(V − V_old).

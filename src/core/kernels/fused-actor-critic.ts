@@ -31,6 +31,8 @@ export class FusedActorCritic {
   readonly critic: WasmMlpStack;
   /** Offset of log σ in the parameter region ([actDim]). */
   readonly logStd: number;
+  /** Scratch for a loss: 1/σ per action dimension. */
+  readonly invStd: Float64Array;
   /** Each tf variable's offset within a region (net.named order). */
   private readonly at: Map<tf.Variable, number>;
 
@@ -59,6 +61,7 @@ export class FusedActorCritic {
     this.actor = new WasmMlpStack(a, [...net.actorTrunk, net.meanHead].map(layer), maxRows, shift);
     this.critic = new WasmMlpStack(a, [...net.criticTrunk, net.valueHead as DenseVars].map(layer), maxRows, shift);
     this.logStd = this.theta + (rel.get(net.logStd as tf.Variable) as number);
+    this.invStd = new Float64Array(net.cfg.actDim);
   }
 
   /** tf variables and optimizer moments → arena. */
