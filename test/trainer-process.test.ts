@@ -1,5 +1,6 @@
 // The trainer child process end to end: the protocol, pause/resume/stop, exact resume from a
 // checkpoint, a SIGKILLed trainer resuming with nothing before its checkpoint lost, NaN refusal.
+import { fork } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,6 +59,24 @@ describe('trainer process', () => {
     if (exported.type === 'exported') expect(exported.files).toContain('model.onnx');
     expect(existsSync(join(outDir, 'policy-card.json'))).toBe(true);
   });
+
+  it('a trainer whose host goes away stops its run cleanly (no crash on the closed channel)', async () => {
+    const config = base({ totalSteps: 10_000_000 });
+    const dir = await newRunDir(root, config);
+    const child = fork(join(import.meta.dirname, '../src/core/trainer/child.ts'), [], {
+      execArgv: ['--import', 'tsx'], serialization: 'advanced', stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (d) => { stderr += String(d); });
+    const running = new Promise<void>((ok) => child.on('message', (m: TrainerToHost) => { if (m.type === 'metrics') ok(); }));
+    child.send({ type: 'start', config, runDir: dir, resume: false });
+    await running;
+    child.disconnect(); // the host vanishes mid-run; the trainer keeps sending metrics into nothing
+    const code = await new Promise<number | null>((ok) => child.on('exit', (c) => ok(c)));
+    expect(code).toBe(0);
+    expect(stderr).not.toMatch(/EPIPE|ERR_IPC/);
+    expect(readStatus(dir).status).toBe('stopped');
+  }, 60_000);
 
   it('resuming from a checkpoint continues exactly like an uninterrupted run', async () => {
     const config = base();
