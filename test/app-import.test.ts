@@ -11,7 +11,7 @@ import { createDispatcher, type Dispatcher } from '../src/backend/dispatch.js';
 import type { LabBackend } from '../src/backend/lab-backend.js';
 import { exportBundle } from '../src/core/export/bundle.js';
 import type { PolicyCardMeta } from '../src/core/export/card.js';
-import { evaluateBundle } from '../src/core/export/run-export.js';
+import { evaluateBundle } from '../src/core/trainer/run-export.js';
 import type { PolicySnapshot } from '../src/core/policy/snapshot.js';
 import { randomSnapshot } from './export-fixtures.js';
 

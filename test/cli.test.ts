@@ -76,7 +76,7 @@ describe('policy-lab CLI', () => {
     const x = await cli('export', runDir, '--format', 'all', '--out', join(out, 'bundle'), '--episodes', '3');
     expect(x.code).toBe(0);
     for (const f of ['policy-card.json', 'model.onnx', 'tfjs/model.json', 'tfjs/weights.bin']) expect(existsSync(join(out, 'bundle', f)), f).toBe(true);
-    const { evaluateBundle } = await import('../src/core/export/run-export.js');
+    const { evaluateBundle } = await import('../src/core/trainer/run-export.js');
     const { selectBackend } = await import('../src/core/rl/backend.js');
     await selectBackend('cpu');
     const re = await evaluateBundle(join(out, 'bundle'), 3, true);

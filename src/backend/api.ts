@@ -56,7 +56,7 @@ export interface ResumeRequest {
 }
 export interface OpenRunRequest { readonly runDir: string }
 export interface EvaluateRequest { readonly runDir: string; readonly episodes: number; readonly deterministic: boolean }
-/** As core/export/run-export: an ONNX model, a TF.js layers model, or both plus a bundle. */
+/** As core/trainer/run-export: an ONNX model, a TF.js layers model, or both plus a bundle. */
 export type ExportFormat = 'onnx' | 'tfjs' | 'all';
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['onnx', 'tfjs', 'all'];
 export interface ExportRequest {

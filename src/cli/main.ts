@@ -3,7 +3,7 @@
 
 import { resolve } from 'node:path';
 import { ALGOS } from '../core/algos/index.js';
-import { ConfigError, parseFieldValue, type Schema } from '../core/config/schema.js';
+import { ConfigError, fieldOf, parseFieldValue, type Schema } from '../core/config/schema.js';
 import { TASKS } from '../core/envs/registry.js';
 import type { RunConfig, TrainerToHost } from '../core/protocol.js';
 import { isAlgoName, resolveRunConfig, RUN_SCHEMA } from '../core/runs/run-config.js';
@@ -64,7 +64,7 @@ function hyperparameters(flags: Map<string, string>, schema: Schema): Record<str
   for (const [name, raw] of flags) {
     if (TRAIN_FLAGS.includes(name)) continue;
     const key = camel(name);
-    const field = schema[key];
+    const field = fieldOf(schema, key);
     if (!field) throw new UsageError(`policy-lab train: unknown flag --${name} (not an option nor a hyperparameter of this algorithm; see policy-lab train --algo ALGO --help)`);
     hp[key] = parseFieldValue(field, raw, `--${name}`);
   }
@@ -218,7 +218,7 @@ model) as ONNX and/or a TensorFlow.js LayersModel, plus policy-card.json with ch
   if (!['onnx', 'tfjs', 'all'].includes(format)) throw new UsageError(`--format: expected onnx | tfjs | all, got "${format}"`);
   const outDir = flags.get('out');
   if (!outDir) throw new UsageError('policy-lab export: --out DIR is required');
-  const { exportRun } = await import('../core/export/run-export.js');
+  const { exportRun } = await import('../core/trainer/run-export.js');
   const res = await exportRun(resolve(positional[0]), format as 'onnx' | 'tfjs' | 'all', resolve(outDir), int(flags, 'episodes') ?? 10);
   out(`exported to ${res.dir}: ${res.files.join(', ')}`);
   return 0;

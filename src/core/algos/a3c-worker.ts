@@ -3,22 +3,19 @@
 // A3C loss, send it back as one flat Float32Array. Forked by a3c.ts with WORKER_FLAG; importing
 // this module without that flag (tests) only exposes A3cWorker.
 import * as tf from '@tensorflow/tfjs';
-import { pathToFileURL } from 'node:url';
 import { setEnvAssetDir } from '../envs/assets.js';
-import { getMujoco } from '../envs/mujoco.js';
-import { makeEnvSync } from '../envs/registry.js';
-import { makeCustomEnvSync } from '../envs/custom.js';
 import type { Env } from '../envs/types.js';
 import { explainedVariance, nStepReturns } from '../rl/advantages.js';
 import { selectBackend } from '../rl/backend.js';
 import { RunningMeanStd } from '../rl/normalize.js';
 import { PolicyCore, RolloutBuffer } from '../rl/policy-core.js';
 import type { BackendChoice } from '../protocol.js';
+import { envMaker } from '../trainer/env-factory.js';
 import { a2cGrads } from './a2c.js';
 import { coreOptions } from './common.js';
 import {
   paramCount, STAT_FIELDS, WORKER_FLAG, writeParams,
-  type A3cConfig, type A3cEnvSource, type A3cGradMsg, type A3cInitMsg, type A3cParamsMsg, type ParentToWorker, type WorkerToParent,
+  type A3cConfig, type A3cGradMsg, type A3cInitMsg, type A3cParamsMsg, type ParentToWorker, type WorkerToParent,
 } from './a3c.js';
 import type { AlgoContext } from './types.js';
 
@@ -33,26 +30,6 @@ class WorkerCore extends PolicyCore {
       this.fresh?.update(this.pool.obs, this.N);
       this.obsNorm.normalize(this.pool.obs, this.N, this.normObs);
     } else this.normObs.set(this.pool.obs);
-  }
-}
-
-export async function envMaker(src: A3cEnvSource): Promise<() => Env> {
-  switch (src.kind) {
-    case 'task':
-      await getMujoco();
-      return () => makeEnvSync(src.name);
-    case 'custom':
-      await getMujoco();
-      return () => makeCustomEnvSync(src.mjcf, src.preset);
-    case 'module': {
-      const mod = (await import(pathToFileURL(src.path).href)) as Record<string, unknown>;
-      const f = mod[src.exportName];
-      if (typeof f !== 'function') throw new TypeError(`a3c worker: ${src.path} has no function export "${src.exportName}"`);
-      const args = src.args ?? [];
-      // A class (Env implementation) is constructed; anything else is called as a factory.
-      if (/^class[\s{]/.test(Function.prototype.toString.call(f))) return () => new (f as new (...a: unknown[]) => Env)(...args);
-      return () => (f as (...a: unknown[]) => Env)(...args);
-    }
   }
 }
 

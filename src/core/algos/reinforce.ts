@@ -4,11 +4,13 @@
 //   ∇J ≈ 1/|D| Σ_τ Σ_t ∇ log π_θ(a_t|s_t) Φ_t
 //
 // with the choice of Φ_t: 'total-return' R(τ), 'reward-to-go', 'baseline' (reward-to-go − V(s_t)),
-// 'q' (Q_w(s_t,a_t)), 'td' (r + γV(s') − V(s)), 'nstep' (n-step return − V), 'gae' (GAE(λ)).
+// 'q' (Q_w(s_t,a_t)), 'td' (r + γV(s') − V(s)), 'nstep' (n-step return − V), 'gae' (GAE(λ));
+// the list and their math live in src/core/rl/phi.ts.
 // Critics, when Φ needs one, are fitted on the same batch by a few full-batch regression steps.
 import * as tf from '@tensorflow/tfjs';
 import { bool, choice, int, num, type ConfigOf, resolveConfig } from '../config/schema.js';
-import { explainedVariance, gae, nStepReturns, normalizeInPlace, rewardToGo, rewardToGoMinusBaseline, tdError, totalReturn } from '../rl/advantages.js';
+import { explainedVariance, normalizeInPlace } from '../rl/advantages.js';
+import { computePhi, PHI_CHOICES, phiCritic, type Phi } from '../rl/phi.js';
 import { policyLogProbEntropyTf } from '../rl/distributions.js';
 import { Optimizer, scheduledLr, type LrSchedule } from '../rl/optim.js';
 import { PolicyCore, RolloutBuffer } from '../rl/policy-core.js';
@@ -16,8 +18,6 @@ import { coreOptions, gammaField, NETWORK_FIELDS, NORM_FIELDS, numEnvsField, OPT
 import { CoreAlgorithm, type StateTensors } from './base.js';
 import type { AlgoContext, AlgoModule, AlgoState, Algorithm, UpdateStats } from './types.js';
 
-export const PHI_CHOICES = ['total-return', 'reward-to-go', 'baseline', 'q', 'td', 'nstep', 'gae'] as const;
-export type Phi = (typeof PHI_CHOICES)[number];
 
 export const REINFORCE_SCHEMA = {
   phi: choice<Phi>('reward-to-go', PHI_CHOICES, 'Φ_t in ∇J = E[Σ ∇log π(a_t|s_t) Φ_t]'),
@@ -39,12 +39,6 @@ export const REINFORCE_SCHEMA = {
   maxGradNorm: num(0, 'clip the global gradient norm to this (0: off)', { min: 0 }),
 } as const;
 export type ReinforceConfig = ConfigOf<typeof REINFORCE_SCHEMA>;
-
-function criticKind(phi: Phi): 'v' | 'q' | 'none' {
-  if (phi === 'q') return 'q';
-  if (phi === 'total-return' || phi === 'reward-to-go') return 'none';
-  return 'v';
-}
 
 class Reinforce extends CoreAlgorithm {
   readonly name = 'reinforce' as const;
@@ -68,7 +62,7 @@ class Reinforce extends CoreAlgorithm {
   private readonly obsRow: Float32Array[];
 
   constructor(ctx: AlgoContext, private readonly c: ReinforceConfig) {
-    super(new PolicyCore(ctx, coreOptions(c, criticKind(c.phi), false)));
+    super(new PolicyCore(ctx, coreOptions(c, phiCritic(c.phi), false)));
     const { N, obsDim, actWidth, net } = this.core;
     this.opt = new Optimizer(net.actorVars, { kind: c.optimizer, eps: c.optimEps });
     if (net.criticVars.length > 0) this.vOpt = new Optimizer(net.criticVars, { kind: c.optimizer, eps: c.optimEps });
@@ -164,29 +158,21 @@ class Reinforce extends CoreAlgorithm {
     const values = b.values.subarray(0, T), truncValues = b.truncValues.subarray(0, T);
     const vinfo = { values, truncValues, lastValues: b.lastValues };
     const phi = new Float32Array(T), target = new Float32Array(T);
-    const kind = criticKind(c.phi);
+    const kind = phiCritic(c.phi);
     const obsT = tf.tensor2d(b.obs.subarray(0, T * od), [T, od]);
     const actT = tf.tensor2d(b.actions.subarray(0, T * aw), [T, aw]);
     if (kind === 'v') {
       core.valuesOf(b.obs, T, values);
       for (let i = 0; i < T; i++) if (roll.truncated[i]) core.valuesOf(b.truncObs.subarray(i * od, (i + 1) * od), 1, truncValues.subarray(i, i + 1));
     }
-    switch (c.phi) {
-      case 'total-return': totalReturn(roll, c.gamma, phi); break;
-      case 'reward-to-go': rewardToGo(roll, c.gamma, phi); break;
-      case 'baseline': rewardToGoMinusBaseline(roll, c.gamma, values, phi); rewardToGo(roll, c.gamma, target); break;
-      case 'td': tdError(roll, vinfo, c.gamma, phi); for (let i = 0; i < T; i++) target[i] = phi[i] + values[i]; break;
-      case 'nstep': nStepReturns(roll, vinfo, c.gamma, target, c.nSteps); for (let i = 0; i < T; i++) phi[i] = target[i] - values[i]; break;
-      case 'gae': gae(roll, vinfo, c.gamma, c.gaeLambda, phi, target); break;
-      case 'q': {
-        rewardToGo(roll, c.gamma, target); // Q_w is regressed on Monte Carlo returns
-        const q = tf.tidy(() => net.q(obsT, actT));
-        phi.set(q.dataSync() as Float32Array);
-        values.set(phi);
-        q.dispose();
-        break;
-      }
+    let q: Float32Array | undefined;
+    if (kind === 'q') {
+      const qt = tf.tidy(() => net.q(obsT, actT));
+      q = qt.dataSync() as Float32Array;
+      values.set(q);
+      qt.dispose();
     }
+    computePhi(c.phi, roll, vinfo, c, phi, target, q);
     if (c.normPhi) normalizeInPlace(phi);
     const lr = scheduledLr(c.lr, c.lrSchedule as LrSchedule, this.updates / this.numUpdates);
     // ---- the policy-gradient step: loss = −1/|D| Σ_t log π(a_t|s_t) Φ_t − c_ent H

@@ -1,46 +1,15 @@
 // The contract between the trainer loop (src/core/trainer) and one algorithm file.
 
-import type { Env, TaskSpec } from '../envs/types.js';
 import type { PolicySnapshot } from '../policy/snapshot.js';
-import type { AlgoName, BackendName, MetricsRow } from '../protocol.js';
+import type { AlgoName, MetricsRow } from '../protocol.js';
+import type { AlgoContext, AlgoState } from '../rl/context.js';
 
-/** How another process (an A3C worker) rebuilds the run's env: a closure cannot cross processes. */
-export type EnvSource =
-  | { readonly kind: 'task'; readonly name: string }
-  | { readonly kind: 'custom'; readonly mjcf: string; readonly preset: string }
-  /** A module exporting `exportName(...args): Env` (tests, plug-in envs). */
-  | { readonly kind: 'module'; readonly path: string; readonly exportName: string; readonly args?: readonly unknown[] };
-
-/** What an algorithm is given. */
-export interface AlgoContext {
-  /** The same env as makeEnv, described so a child process can build it. */
-  readonly envSource?: EnvSource;
-  readonly spec: TaskSpec;
-  /** Makes one fresh environment of the run's task (the algorithm decides how many). */
-  readonly makeEnv: () => Env;
-  /** Resolved hyperparameters (schema defaults overlaid with the user's values). */
-  readonly config: Readonly<Record<string, unknown>>;
-  readonly seed: number;
-  readonly totalSteps: number;
-  readonly backend: BackendName;
-  /** Called at every finished episode of a training env. */
-  readonly onEpisode: (ep: { step: number; return: number; length: number }) => void;
-  /**
-   * The live view: true when the host wants a frame now. The algorithm then calls
-   * emitFrame with env 0's state (the trainer rate-limits; cost when off is one boolean check).
-   */
-  readonly wantFrame: () => boolean;
-  readonly emitFrame: (env: Env, obs: Float32Array) => void;
-}
+// What an algorithm is given and what it checkpoints are defined below it (src/core/rl), where
+// the shared machinery (PolicyCore, EnvPool, checkpoints) uses them too.
+export type { AlgoContext, AlgoState, EnvSource } from '../rl/context.js';
 
 /** Loss-side numbers of one update; the trainer adds steps, returns, timing. NaN when n/a. */
 export type UpdateStats = Pick<MetricsRow, 'policyLoss' | 'valueLoss' | 'entropy' | 'approxKl' | 'clipFraction' | 'explainedVariance' | 'gradNorm'>;
-
-/** Everything needed to continue exactly: named typed arrays plus small JSON. */
-export interface AlgoState {
-  readonly tensors: Record<string, Float32Array | Float64Array | Int32Array | Uint32Array>;
-  readonly json: Record<string, unknown>;
-}
 
 export interface Algorithm {
   readonly name: AlgoName;

@@ -2,7 +2,7 @@
 // training needs on top — per-env stepping without reset (REINFORCE's whole episodes), a `done`
 // flag and truncation only where not terminated, episode reports with the global step, the live
 // frame hook, and exact save/restore of envs, observations and episode accumulators.
-import type { AlgoContext } from '../algos/types.js';
+import type { AlgoContext } from './context.js';
 import type { Env } from '../envs/types.js';
 import { VecEnv } from '../envs/vec-env.js';
 

@@ -3,7 +3,7 @@
 // collection into a time-major buffer, batched values, and the common part of checkpoints.
 // The algorithm files keep their losses and update rules.
 import * as tf from '@tensorflow/tfjs';
-import type { AlgoContext, AlgoState } from '../algos/types.js';
+import type { AlgoContext, AlgoState } from './context.js';
 import type { PolicySnapshot } from '../policy/snapshot.js';
 import { EnvPool } from './env-pool.js';
 import { gaussianLogProb, logSoftmax, sampleCategorical, sampleGaussian, squashValue, type Squash } from './distributions.js';

@@ -4,7 +4,7 @@
 import { getMujoco } from '../envs/mujoco.js';
 import type { HostToTrainer, TrainerToHost } from '../protocol.js';
 import { selectBackend } from '../rl/backend.js';
-import { evaluateBundle, exportRun, isBundleDir } from '../export/run-export.js';
+import { evaluateBundle, exportRun, isBundleDir } from './run-export.js';
 import { evaluateRun } from './evaluate.js';
 import { TrainingSession } from './session.js';
 

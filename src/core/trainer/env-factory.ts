@@ -1,24 +1,44 @@
-// Turns a run's task (built-in name or custom MJCF + preset) into a synchronous env factory,
-// after MuJoCo's WASM module is loaded once for this process.
+// The one way a process turns a run's env description into a synchronous env factory: the
+// trainer (from the run config), evaluation and export, and every A3C worker (from the
+// EnvSource sent to it). MuJoCo's WASM module is loaded once per process first.
 import { readFileSync } from 'node:fs';
-import type { EnvSource } from '../algos/types.js';
+import { pathToFileURL } from 'node:url';
+import type { EnvSource } from '../rl/context.js';
 import type { Env } from '../envs/types.js';
 import type { RunConfig } from '../protocol.js';
 import { getMujoco } from '../envs/mujoco.js';
 import { makeEnvSync } from '../envs/registry.js';
 import { makeCustomEnvSync } from '../envs/custom.js';
 
-export async function envFactory(config: Pick<RunConfig, 'task' | 'custom'>): Promise<() => Env> {
-  await getMujoco();
-  const custom = config.custom;
-  if (custom) {
-    const xml = readFileSync(custom.mjcfPath, 'utf8');
-    return () => makeCustomEnvSync(xml, custom.preset);
-  }
-  return () => makeEnvSync(config.task);
-}
-
-/** The run's env described for other processes (A3C workers). */
+/** The run's env described so any process can build it. */
 export function envSourceOf(config: Pick<RunConfig, 'task' | 'custom'>): EnvSource {
   return config.custom ? { kind: 'custom', mjcf: config.custom.mjcfPath, preset: config.custom.preset } : { kind: 'task', name: config.task };
+}
+
+/** A factory of fresh envs for `src` (the MJCF file of a custom task is read once, here). */
+export async function envMaker(src: EnvSource): Promise<() => Env> {
+  switch (src.kind) {
+    case 'task':
+      await getMujoco();
+      return () => makeEnvSync(src.name);
+    case 'custom': {
+      await getMujoco();
+      const xml = readFileSync(src.mjcf, 'utf8');
+      return () => makeCustomEnvSync(xml, src.preset);
+    }
+    case 'module': {
+      const mod = (await import(pathToFileURL(src.path).href)) as Record<string, unknown>;
+      const f = mod[src.exportName];
+      if (typeof f !== 'function') throw new TypeError(`env source: ${src.path} has no function export "${src.exportName}"`);
+      const args = src.args ?? [];
+      // A class (Env implementation) is constructed; anything else is called as a factory.
+      if (/^class[\s{]/.test(Function.prototype.toString.call(f))) return () => new (f as new (...a: unknown[]) => Env)(...args);
+      return () => (f as (...a: unknown[]) => Env)(...args);
+    }
+  }
+}
+
+/** envMaker for a run config. */
+export function envFactory(config: Pick<RunConfig, 'task' | 'custom'>): Promise<() => Env> {
+  return envMaker(envSourceOf(config));
 }

@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import type { RunConfig } from '../protocol.js';
 import { squashValue } from '../rl/distributions.js';
 import { Rng } from '../rl/rng.js';
-import { envFactory } from '../trainer/env-factory.js';
-import { evaluateActor, loadRunAlgorithm, type EvaluationResult } from '../trainer/evaluate.js';
-import { exportBundle, importBundle, parseExportFormat, type ExportResult } from './bundle.js';
-import { snapshotAction, snapshotLogStd, snapshotMean } from './forward.js';
+import { envFactory } from './env-factory.js';
+import { evaluateActor, loadRunAlgorithm, type EvaluationResult } from './evaluate.js';
+import { exportBundle, importBundle, parseExportFormat, type ExportResult } from '../export/bundle.js';
+import { snapshotAction, snapshotLogStd, snapshotMean } from '../export/forward.js';
 import { readStatus } from '../runs/store.js';
 import type { PolicySnapshot } from '../policy/snapshot.js';
 
