@@ -140,24 +140,24 @@ const FALLING = `<mujoco>
 
 describe('custom robots', () => {
   it('reports malformed XML with MuJoCo\'s parse error', async () => {
-    const e = await asyncError(makeCustomEnv('<mujoco><worldbody><body></mujoco>', 'forward'));
+    const e = await asyncError(makeCustomEnv({ xml: '<mujoco><worldbody><body></mujoco>' }, 'forward'));
     expect(e.code).toBe('bad-mjcf');
     expect(e.message).toMatch(/XML|parse|Error/i);
-    const e2 = await asyncError(makeCustomEnv('<mujoco><worldbody><geom type="sphere" size="-1"/></worldbody></mujoco>', 'forward'));
+    const e2 = await asyncError(makeCustomEnv({ xml: '<mujoco><worldbody><geom type="sphere" size="-1"/></worldbody></mujoco>' }, 'forward'));
     expect(e2.code).toBe('bad-mjcf');
   });
 
   it('reports models without actuators, unknown presets, missing sites and missing files', async () => {
-    const none = await asyncError(makeCustomEnv('<mujoco><worldbody><body><freejoint/><geom size="0.1"/></body></worldbody></mujoco>', 'forward'));
+    const none = await asyncError(makeCustomEnv({ xml: '<mujoco><worldbody><body><freejoint/><geom size="0.1"/></body></worldbody></mujoco>' }, 'forward'));
     expect(none.code).toBe('bad-mjcf');
     expect(none.message).toMatch(/no actuators/);
-    const preset = await asyncError(makeCustomEnv(SLIDER, 'jump'));
+    const preset = await asyncError(makeCustomEnv({ xml: SLIDER }, 'jump'));
     expect(preset.code).toBe('bad-preset');
-    expect(preset.message).toMatch(/forward, upright, reach/);
-    const sites = await asyncError(makeCustomEnv(SLIDER, 'reach'));
-    expect(sites.code).toBe('bad-mjcf');
-    expect(sites.message).toMatch(/fingertip.*target/);
-    const file = await asyncError(makeCustomEnv('/nonexistent/robot.xml', 'forward'));
+    expect(preset.message).toMatch(/walk, stand, reach, forward, upright/);
+    const sites = await asyncError(makeCustomEnv({ xml: SLIDER }, 'reach'));
+    expect(sites.code).toBe('bad-preset');
+    expect(sites.message).toMatch(/needs an end-effector site/);
+    const file = await asyncError(makeCustomEnv({ path: '/nonexistent/robot.xml' }, 'forward'));
     expect(file.code).toBe('bad-mjcf');
     expect(file.message).toContain('/nonexistent/robot.xml');
   });
@@ -166,7 +166,7 @@ describe('custom robots', () => {
     const dir = mkdtempSync(join(tmpdir(), 'envs-'));
     const path = join(dir, 'slider.xml');
     writeFileSync(path, SLIDER);
-    const env = (await makeCustomEnv(path, 'forward')) as MujocoEnv;
+    const env = (await makeCustomEnv({ path }, 'forward')) as MujocoEnv;
     expect(env.spec.obsDim).toBe(1 + 2); // qpos z, then qvel x, z
     expect(env.spec.actDim).toBe(1);
     env.reset(0);
@@ -186,7 +186,7 @@ describe('custom robots', () => {
   });
 
   it("'upright': alive while upright, terminates once the robot has toppled", async () => {
-    const env = await makeCustomEnv(FALLING, 'upright');
+    const env = await makeCustomEnv({ xml: FALLING }, 'upright');
     expect(env.spec.obsDim).toBe(8 - 2 + 7);
     env.reset(0);
     // Tilted 80° at the start: the root z axis is far from vertical, so the first step ends it.
@@ -194,7 +194,7 @@ describe('custom robots', () => {
     expect(r.terminated).toBe(true);
     expect(r.info.rewardTerms.alive).toBe(0);
     env.dispose();
-    const upright = await makeCustomEnv(FALLING.replace('euler="0 80 0"', 'euler="0 0 0"'), 'upright');
+    const upright = await makeCustomEnv({ xml: FALLING.replace('euler="0 80 0"', 'euler="0 0 0"') }, 'upright');
     upright.reset(0);
     const first = upright.step([0]);
     expect(first.terminated).toBe(false);
@@ -205,18 +205,19 @@ describe('custom robots', () => {
     upright.dispose();
   });
 
-  it("'reach': reward is −‖fingertip − target‖ − 0.1‖a‖², obs ends with the offset", async () => {
-    const env = (await makeCustomEnv(ARM, 'reach')) as MujocoEnv;
-    expect(env.spec.obsDim).toBe(1 + 1 + 3);
+  it("'reach': reward is −‖end effector − target‖, the target is in the observation", async () => {
+    const env = (await makeCustomEnv({ xml: ARM }, 'reach')) as MujocoEnv;
+    // joint position − home (1), joint velocity (1), previous action (1), target (3), tip − target (3)
+    expect(env.spec.obsDim).toBe(1 + 1 + 1 + 3 + 3);
     env.reset(0);
     const r = env.step([0.5]);
+    // The site named 'fingertip' is the end effector: MuJoCo orders the world's 'target' first.
     const p = env.inspect().siteXpos;
-    const d = Math.hypot(p[0] - p[3], p[1] - p[4], p[2] - p[5]);
-    expect(r.info.rewardTerms.distance).toBeCloseTo(-d, 9);
-    expect(r.info.rewardTerms.ctrl_cost).toBeCloseTo(-0.025, 12);
-    // MuJoCo orders sites by body: the world's 'target' is site 0, the arm's 'fingertip' site 1.
-    expect(r.obs[2]).toBeCloseTo(p[3] - p[0], 6);
-    expect(r.obs[3]).toBeCloseTo(p[4] - p[1], 6);
+    const target = [r.obs[3], r.obs[4], r.obs[5]];
+    const d = Math.hypot(p[3] - target[0], p[4] - target[1], p[5] - target[2]);
+    expect(r.info.rewardTerms.distance).toBeCloseTo(-d, 6);
+    expect(r.obs[6]).toBeCloseTo(p[3] - target[0], 6);
+    expect(r.obs[2]).toBeCloseTo(0.5, 6); // the previous action
     env.dispose();
   });
 });

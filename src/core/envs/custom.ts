@@ -1,21 +1,27 @@
-// A user's own robot: any MJCF file with actuators, rewarded by one of three presets.
+// A user's own robot: an MJCF model (a file with its folder — includes, meshes, textures — or
+// self-contained MJCF text) and a task. The tasks derived from the robot, `walk`, `stand` and
+// `reach`, live in robot-tasks.ts (RobotEnv); the two older presets for simple motor-driven
+// models live here:
 //   forward  root-body x velocity − 0.1‖a‖²; never terminates.
 //   upright  +1 while the root body's z axis points up (z·ẑ ≥ 0.8) and its height stays within
 //            [0.5·h0, 2·h0 + 0.5] of the initial height h0 (h0 > 0; otherwise h0 ± 1), − 1e-3‖a‖²;
 //            terminates when not.
-//   reach    −‖fingertip − target‖ − 0.1‖a‖² between sites named 'fingertip' and 'target'
-//            (or the model's first two sites); never terminates.
-// Observation: qpos without the root's world x,y (free joint, or slide joints along x/y on the
-// root body), then qvel; 'reach' appends fingertip − target (3).
+// Observation (forward, upright): qpos without the root's world x,y (free joint, or slide joints
+// along x/y on the root body), then qvel.
+// Where the model comes from is explicit (ModelSource): { path } reads the file's folder, { xml }
+// is text that may not reference files; text is never taken for a path or the other way round.
 
-import { existsSync, readFileSync } from 'node:fs';
 import { MujocoEnv } from './mujoco-env.js';
+import { resolveModelSource, type ModelFolder, type ModelSource } from './model-folder.js';
 import { getMujoco, getMujocoSync, type MjModel, type Mujoco } from './mujoco.js';
+import { analyzeRobot, RobotEnv, ROBOT_TASKS, type RobotInfo, type RobotTask, type RobotTaskOptions } from './robot-tasks.js';
 import { EnvError, type Env, type TaskSpec } from './types.js';
 
-export const CUSTOM_PRESETS = ['forward', 'upright', 'reach'] as const;
+export const CUSTOM_PRESETS = ['walk', 'stand', 'reach', 'forward', 'upright'] as const;
 export type CustomPreset = (typeof CUSTOM_PRESETS)[number];
+export type { ModelSource };
 
+/** Options of the forward/upright presets (the robot tasks take RobotTaskOptions). */
 export interface CustomEnvOptions {
   /** Physics steps per env step (default 5). */
   frameSkip?: number;
@@ -27,36 +33,20 @@ export interface CustomEnvOptions {
 
 const JNT_FREE = 0;
 const JNT_SLIDE = 2;
-const OBJ_SITE = 6;
 const UPRIGHT_MIN_COS = 0.8;
+type LegacyPreset = 'forward' | 'upright';
 
 interface Layout {
   spec: TaskSpec;
   qposIdx: Int32Array;
   rootBody: number;
-  tip: number;
-  target: number;
 }
 
 function isPreset(p: unknown): p is CustomPreset {
   return typeof p === 'string' && (CUSTOM_PRESETS as readonly string[]).includes(p);
 }
 
-/** Reads the MJCF text: a string starting with '<' is the XML itself, anything else a path. */
-function mjcfText(xmlOrPath: string): string {
-  if (typeof xmlOrPath !== 'string' || xmlOrPath.trim() === '') {
-    throw new EnvError('bad-mjcf', 'custom model: expected MJCF text or the path of an MJCF file, got an empty value');
-  }
-  if (xmlOrPath.trimStart().startsWith('<')) return xmlOrPath;
-  if (!existsSync(xmlOrPath)) throw new EnvError('bad-mjcf', `custom model: file not found: ${xmlOrPath}`);
-  try {
-    return readFileSync(xmlOrPath, 'utf8');
-  } catch (e) {
-    throw new EnvError('bad-mjcf', `custom model: cannot read ${xmlOrPath}: ${(e as Error).message}`);
-  }
-}
-
-function layoutOf(mj: Mujoco, model: MjModel, preset: CustomPreset, opts: CustomEnvOptions): Layout {
+function layoutOf(model: MjModel, preset: LegacyPreset, opts: CustomEnvOptions): Layout {
   if (model.nu === 0) {
     throw new EnvError('bad-mjcf', 'custom model: the model has no actuators; add e.g. <actuator><motor joint="..." gear="..."/></actuator>');
   }
@@ -83,51 +73,34 @@ function layoutOf(mj: Mujoco, model: MjModel, preset: CustomPreset, opts: Custom
   const idx: number[] = [];
   for (let i = 0; i < model.nq; i++) if (!skip.has(i)) idx.push(i);
 
-  let tip = -1;
-  let target = -1;
-  if (preset === 'reach') {
-    tip = mj.mj_name2id(model, OBJ_SITE, 'fingertip');
-    target = mj.mj_name2id(model, OBJ_SITE, 'target');
-    if (tip < 0 || target < 0) {
-      if (model.nsite >= 2) {
-        tip = 0;
-        target = 1;
-      } else {
-        throw new EnvError(
-          'bad-mjcf',
-          `custom model: preset 'reach' needs two sites, named 'fingertip' and 'target' (or the first two sites are used); the model has ${model.nsite} site(s)`,
-        );
-      }
-    }
-  }
   const frameSkip = opts.frameSkip ?? 5;
   const maxEpisodeSteps = opts.maxEpisodeSteps ?? 1000;
   if (!Number.isInteger(frameSkip) || frameSkip < 1) throw new EnvError('bad-preset', `custom model: frameSkip must be a positive integer, got ${frameSkip}`);
   if (!Number.isInteger(maxEpisodeSteps) || maxEpisodeSteps < 1) throw new EnvError('bad-preset', `custom model: maxEpisodeSteps must be a positive integer, got ${maxEpisodeSteps}`);
-  const rewardTerms = preset === 'forward' ? ['forward', 'ctrl_cost'] : preset === 'upright' ? ['alive', 'ctrl_cost'] : ['distance', 'ctrl_cost'];
+  const rewardTerms = preset === 'forward' ? ['forward', 'ctrl_cost'] : ['alive', 'ctrl_cost'];
   const spec: TaskSpec = {
     name: 'custom',
     description: `Custom MJCF model with the '${preset}' reward preset.`,
-    obsDim: idx.length + model.nv + (preset === 'reach' ? 3 : 0),
+    obsDim: idx.length + model.nv,
     actDim: model.nu,
     actionKind: 'box',
     frameSkip,
     maxEpisodeSteps,
     rewardTerms,
   };
-  return { spec, qposIdx: Int32Array.from(idx), rootBody, tip, target };
+  return { spec, qposIdx: Int32Array.from(idx), rootBody };
 }
 
 export class CustomEnv extends MujocoEnv {
   private layout!: Layout;
-  private readonly preset: CustomPreset;
+  private readonly preset: LegacyPreset;
   private readonly noise: number;
   private h0 = 0;
 
-  constructor(mj: Mujoco, xml: string, preset: CustomPreset, opts: CustomEnvOptions = {}) {
+  constructor(mj: Mujoco, xml: string | ModelFolder, preset: LegacyPreset, opts: CustomEnvOptions = {}) {
     let layout: Layout | undefined;
     // extraState[0]: root x at the end of the previous step (see AntEnv for why it is state).
-    super(mj, { spec: (model) => (layout = layoutOf(mj, model, preset, opts)).spec, xml, label: 'custom model' }, 1);
+    super(mj, { spec: (model) => (layout = layoutOf(model, preset, opts)).spec, xml, label: 'custom model' }, 1);
     this.layout = layout as Layout;
     this.preset = preset;
     const noise = opts.resetNoise ?? 0.01;
@@ -150,16 +123,11 @@ export class CustomEnv extends MujocoEnv {
   }
 
   protected writeObs(obs: Float32Array): void {
-    const { qpos, qvel, siteXpos } = this.v;
+    const { qpos, qvel } = this.v;
     const idx = this.layout.qposIdx;
     let o = 0;
     for (let i = 0; i < idx.length; i++) obs[o++] = qpos[idx[i]];
     for (let i = 0; i < this.nv; i++) obs[o++] = qvel[i];
-    if (this.preset === 'reach') {
-      const f = 3 * this.layout.tip;
-      const t = 3 * this.layout.target;
-      for (let k = 0; k < 3; k++) obs[o++] = siteXpos[f + k] - siteXpos[t + k];
-    }
   }
 
   /** Root z axis up enough and root height inside the healthy band. */
@@ -190,40 +158,91 @@ export class CustomEnv extends MujocoEnv {
       this.terms.ctrl_cost = ctrl;
       return forward + ctrl;
     }
-    if (this.preset === 'upright') {
-      const alive = this.healthy() ? 1 : 0;
-      const ctrl = -1e-3 * sq;
-      this.terms.alive = alive;
-      this.terms.ctrl_cost = ctrl;
-      return alive + ctrl;
-    }
-    const p = this.v.siteXpos;
-    const f = 3 * this.layout.tip;
-    const t = 3 * this.layout.target;
-    // Not Math.hypot: V8's builtin allocates a scratch array per call.
-    const dx = p[f] - p[t];
-    const dy = p[f + 1] - p[t + 1];
-    const dz = p[f + 2] - p[t + 2];
-    const distance = -Math.sqrt(dx * dx + dy * dy + dz * dz);
-    const ctrl = -0.1 * sq;
-    this.terms.distance = distance;
+    const alive = this.healthy() ? 1 : 0;
+    const ctrl = -1e-3 * sq;
+    this.terms.alive = alive;
     this.terms.ctrl_cost = ctrl;
-    return distance + ctrl;
+    return alive + ctrl;
   }
 }
 
-/** Builds a custom env once MuJoCo is loaded. Throws EnvError 'bad-preset' / 'bad-mjcf'. */
-export function makeCustomEnvSync(xmlOrPath: string, preset: string, opts: CustomEnvOptions = {}): Env {
+function checkPreset(preset: unknown): CustomPreset {
   if (!isPreset(preset)) {
-    throw new EnvError('bad-preset', `unknown reward preset '${String(preset)}'; expected one of ${CUSTOM_PRESETS.join(', ')}`);
+    throw new EnvError('bad-preset', `unknown task '${String(preset)}' for a custom model; expected one of ${CUSTOM_PRESETS.join(', ')}`);
   }
-  const xml = mjcfText(xmlOrPath);
-  const mj = getMujocoSync();
-  if (!mj) throw new Error('makeCustomEnvSync: MuJoCo is not loaded yet; await getMujoco() or makeCustomEnv() first');
-  return new CustomEnv(mj, xml, preset, opts);
+  return preset;
 }
 
-export async function makeCustomEnv(xmlOrPath: string, preset: string, opts: CustomEnvOptions = {}): Promise<Env> {
+/** Options for any custom task (each task reads the ones it knows). */
+export type CustomTaskOptions = CustomEnvOptions & RobotTaskOptions;
+
+function build(mj: Mujoco, folder: ModelFolder, preset: CustomPreset, opts: CustomTaskOptions): Env {
+  if ((ROBOT_TASKS as readonly string[]).includes(preset)) return new RobotEnv(mj, folder, preset as RobotTask, opts);
+  return new CustomEnv(mj, folder, preset as LegacyPreset, opts);
+}
+
+function loadedMujoco(): Mujoco {
+  const mj = getMujocoSync();
+  if (!mj) throw new Error('custom model: MuJoCo is not loaded yet; await getMujoco() or makeCustomEnv() first');
+  return mj;
+}
+
+/** Builds a custom env once MuJoCo is loaded. Throws EnvError 'bad-preset' / 'bad-mjcf' naming the problem. */
+export function makeCustomEnvSync(source: ModelSource, preset: string, opts: CustomTaskOptions = {}): Env {
+  const p = checkPreset(preset);
+  const folder = resolveModelSource(source);
+  return build(loadedMujoco(), folder, p, opts);
+}
+
+export async function makeCustomEnv(source: ModelSource, preset: string, opts: CustomTaskOptions = {}): Promise<Env> {
   await getMujoco();
-  return makeCustomEnvSync(xmlOrPath, preset, opts);
+  return makeCustomEnvSync(source, preset, opts);
+}
+
+/**
+ * The env maker of a run on a custom model (RunConfig.custom): the model's folder is read ONCE
+ * here; every call compiles a fresh env from the files in memory. Call after `await getMujoco()`.
+ */
+export function customEnvMaker(custom: { readonly mjcfPath: string; readonly preset: string }, opts: CustomTaskOptions = {}): () => Env {
+  const p = checkPreset(custom.preset);
+  const folder = resolveModelSource({ path: custom.mjcfPath });
+  const mj = loadedMujoco();
+  return () => build(mj, folder, p, opts);
+}
+
+/** What the lab derives from a model: bodies, actuators, keyframes, tasks, and each task's sizes. */
+export interface CustomModelSummary {
+  readonly origin: string;
+  readonly files: readonly { readonly path: string; readonly bytes: number }[];
+  readonly robot: RobotInfo;
+  readonly chosen: CustomPreset;
+  readonly specs: Readonly<Partial<Record<CustomPreset, TaskSpec>>>;
+}
+
+/** The task a model gets when none is named: walk for legged robots, reach for arms, else forward. */
+export function defaultTaskOf(robot: RobotInfo): CustomPreset {
+  return robot.tasks[0] ?? 'forward';
+}
+
+export async function describeCustomModel(source: ModelSource): Promise<CustomModelSummary> {
+  const mj = await getMujoco();
+  const folder = resolveModelSource(source);
+  const probe = new CustomEnv(mj, folder, 'forward');
+  let robot: RobotInfo;
+  try {
+    robot = analyzeRobot(mj, (probe as unknown as { model: MjModel }).model);
+  } finally {
+    probe.dispose();
+  }
+  const specs: Partial<Record<CustomPreset, TaskSpec>> = {};
+  for (const t of [...robot.tasks, 'forward', 'upright'] as CustomPreset[]) {
+    const env = build(mj, folder, t, {});
+    specs[t] = env.spec;
+    env.dispose();
+  }
+  return {
+    origin: folder.origin,
+    files: [...folder.files].map(([path, b]) => ({ path, bytes: b.length })),
+    robot, chosen: defaultTaskOf(robot), specs,
+  };
 }

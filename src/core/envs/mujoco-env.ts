@@ -2,6 +2,7 @@
 // state save/restore, poses and the render description. A task subclass only says how to reset,
 // what the observation is, what the reward terms are and when the episode terminates.
 
+import type { ModelFolder } from './model-folder.js';
 import { compileModel, MjViews, type MjData, type MjModel, type Mujoco } from './mujoco.js';
 import { EnvRng, ENV_RNG_STATE_SIZE } from './rng.js';
 import {
@@ -48,7 +49,8 @@ export interface MujocoEnvConfig {
   spec: TaskSpec | ((model: MjModel) => TaskSpec);
   /** Names the model in compile errors when spec is a function. */
   label?: string;
-  xml: string;
+  /** MJCF text, or a model folder's files (custom robots: includes, meshes, textures). */
+  xml: string | ModelFolder;
   /** Body the camera follows; defaults to body 1 (the first body after the world). */
   trackBody?: string;
   /** 'discrete' tasks map an integer action to controls in `applyAction`. */
@@ -99,7 +101,8 @@ export abstract class MujocoEnv implements Env {
   private disposed = false;
   private description: RenderDescription | undefined;
 
-  constructor(mj: Mujoco, config: MujocoEnvConfig, extraStateSize = 0) {
+  /** extraStateSize may depend on the compiled model (custom robots: one entry per actuator). */
+  constructor(mj: Mujoco, config: MujocoEnvConfig, extraStateSize: number | ((model: MjModel) => number) = 0) {
     this.mj = mj;
     const label = typeof config.spec === 'function' ? (config.label ?? 'model') : config.spec.name;
     const { model, data } = compileModel(mj, config.xml, label);
@@ -122,7 +125,7 @@ export abstract class MujocoEnv implements Env {
     opt.delete();
     this.initQpos = Float64Array.from(this.v.qpos);
     this.initQvel = new Float64Array(this.nv);
-    this.extraState = new Float64Array(extraStateSize);
+    this.extraState = new Float64Array(typeof extraStateSize === 'function' ? extraStateSize(model) : extraStateSize);
     this.trackBodyName = config.trackBody;
 
     this.frameSkip = this.spec.frameSkip;
@@ -389,6 +392,17 @@ export abstract class MujocoEnv implements Env {
     this.v.refresh();
     this.writeObs(this.obs);
     return this.obs;
+  }
+
+  /**
+   * Live views for the viewer's mouse push (src/core/viewer/push.ts): body centres of mass
+   * (xipos), orientations (xmat), subtree masses, and xfrc_applied, which it writes before a
+   * step. Training never calls this. Fetch again after any call that may grow WASM memory.
+   */
+  perturbViews(): { nbody: number; xipos: Float64Array; xmat: Float64Array; subtreeMass: Float64Array; xfrcApplied: Float64Array } {
+    this.checkAlive();
+    const m = this.model, d = this.data;
+    return { nbody: m.nbody, xipos: d.xipos as Float64Array, xmat: d.xmat as Float64Array, subtreeMass: m.body_subtreemass as Float64Array, xfrcApplied: d.xfrc_applied as Float64Array };
   }
 
   dispose(): void {

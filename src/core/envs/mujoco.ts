@@ -3,6 +3,7 @@
 // WASM heap that are re-fetched only when the heap grows (growth detaches old views).
 
 import loadMujoco, { type MainModule, type MjData, type MjModel } from 'mujoco-js';
+import type { ModelFolder } from './model-folder.js';
 import { EnvError } from './types.js';
 
 export type Mujoco = MainModule;
@@ -56,39 +57,116 @@ export function mujocoVersion(mj: Mujoco): string {
 let fileCounter = 0;
 
 /**
- * Compiles MJCF text into a model and data. A parse or compile failure becomes
- * EnvError('bad-mjcf') carrying MuJoCo's own message; nothing is left in the virtual FS.
+ * MuJoCo's compiler throws C++ exceptions (mjCError / mjXError) whose text is not a
+ * std::exception message, so emscripten reports them without one ("unknown error"). Both structs
+ * start with their char message[] buffer: read it from the WASM heap at the exception pointer.
+ * Any heap view serves; a tiny model compiled once provides it.
  */
-export function compileModel(mj: Mujoco, xml: string, label: string): { model: MjModel; data: MjData } {
-  if (typeof xml !== 'string' || xml.trim() === '') {
+let probe: MjModel | undefined;
+function cppExceptionText(mj: Mujoco, e: unknown): string {
+  const ptr = (e as { excPtr?: unknown } | null)?.excPtr;
+  if (typeof ptr !== 'number' || ptr <= 0) return e instanceof Error ? e.message ?? '' : String(e);
+  try {
+    if (!probe) {
+      mj.FS.writeFile('/policy-lab/probe.xml', '<mujoco/>');
+      probe = mj.MjModel.loadFromXML('/policy-lab/probe.xml');
+      mj.FS.unlink('/policy-lab/probe.xml');
+    }
+    const heap = new Uint8Array((probe.body_pos as Float64Array).buffer);
+    let end = ptr;
+    while (end < heap.length && end < ptr + 1000 && heap[end] !== 0) end++;
+    return new TextDecoder().decode(heap.subarray(ptr, end));
+  } catch {
+    return '';
+  }
+}
+
+/** Removes a folder tree from MuJoCo's in-memory file system (best effort). */
+function removeTree(mj: Mujoco, dir: string): void {
+  let names: string[];
+  try {
+    names = mj.FS.readdir(dir) as string[];
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    if (n === '.' || n === '..') continue;
+    const p = `${dir}/${n}`;
+    try {
+      if (mj.FS.isDir(mj.FS.stat(p, false).mode)) removeTree(mj, p);
+      else mj.FS.unlink(p);
+    } catch {
+      // already gone
+    }
+  }
+  try {
+    mj.FS.rmdir(dir);
+  } catch {
+    // not empty or gone: harmless, the folder name is never reused
+  }
+}
+
+/**
+ * Compiles a model into a model and data: MJCF text (self-contained), or a model folder whose
+ * files (includes, meshes, textures, height fields) are written into MuJoCo's in-memory file
+ * system for the compile and removed afterwards. A parse or compile failure becomes
+ * EnvError('bad-mjcf') carrying MuJoCo's own message, with paths relative to the model folder.
+ */
+export function compileModel(mj: Mujoco, xml: string | ModelFolder, label: string): { model: MjModel; data: MjData } {
+  if (typeof xml === 'string' && xml.trim() === '') {
     throw new EnvError('bad-mjcf', `${label}: the MJCF text is empty`);
   }
-  const path = `/policy-lab/model-${fileCounter++}.xml`;
+  const dir = `/policy-lab/m${fileCounter++}`;
+  const files: ReadonlyMap<string, Uint8Array | string> = typeof xml === 'string' ? new Map([['model.xml', xml]]) : xml.files;
+  const main = typeof xml === 'string' ? 'model.xml' : xml.main;
   const messages: string[] = [];
   let model: MjModel | null = null;
   capture = messages;
   try {
-    mj.FS.writeFile(path, xml);
+    mj.FS.mkdirTree(dir, 0o777);
+    for (const [rel, bytes] of files) {
+      const full = `${dir}/${rel}`;
+      const parent = full.slice(0, full.lastIndexOf('/'));
+      if (parent !== dir) mj.FS.mkdirTree(parent, 0o777);
+      mj.FS.writeFile(full, bytes);
+    }
     try {
-      model = mj.MjModel.loadFromXML(path);
+      model = mj.MjModel.loadFromXML(`${dir}/${main}`);
     } catch (e) {
-      messages.push(e instanceof Error ? e.message : String(e));
+      messages.push(cppExceptionText(mj, e));
       model = null;
     }
   } finally {
     capture = undefined;
-    try {
-      mj.FS.unlink(path);
-    } catch {
-      // Nothing to clean up if the write itself failed.
-    }
+    removeTree(mj, dir);
   }
   if (!model) {
-    const detail = messages.join('\n').replace(/^Loading error:\s*/m, '').trim();
-    throw new EnvError('bad-mjcf', `${label}: MuJoCo could not load the model: ${detail || 'unknown error'}`);
+    const detail = messages.join('\n').split(`${dir}/`).join('').replace(/^Loading error:\s*/m, '').trim();
+    const where = typeof xml === 'string' ? '' : locateXmlError(detail, xml);
+    throw new EnvError('bad-mjcf', `${label}: MuJoCo could not load the model: ${detail || 'no message from MuJoCo'}${where}`);
   }
   const data = new mj.MjData(model);
   return { model, data };
+}
+
+/**
+ * MuJoCo names the element of an XML error but not the included file it sits in ("line 0" after
+ * includes are spliced in). Find the quoted value it complains about in the model's XML files.
+ */
+function locateXmlError(detail: string, folder: ModelFolder): string {
+  if (!/^XML Error/m.test(detail)) return '';
+  const quoted = /'([^'\n]{1,200})'/.exec(detail)?.[1];
+  if (!quoted) return '';
+  const hits: string[] = [];
+  const dec = new TextDecoder();
+  for (const [rel, bytes] of folder.files) {
+    if (!/\.xml$/i.test(rel)) continue;
+    const lines = dec.decode(bytes).split('\n');
+    lines.forEach((l, i) => {
+      if (l.includes(`"${quoted}"`) || l.includes(`'${quoted}'`) || l.includes(`<${quoted}`) || new RegExp(`\\s${quoted.replace(/[^\w-]/g, '')}\\s*=`).test(l)) hits.push(`${rel} line ${i + 1}`);
+    });
+  }
+  return hits.length > 0 ? ` (at ${hits.slice(0, 3).join(', ')})` : '';
 }
 
 /** Bytes of the WASM heap right now (grows, never shrinks), read through any live view. */
