@@ -1,14 +1,13 @@
 // The one way a process turns a run's env description into a synchronous env factory: the
 // trainer (from the run config), evaluation and export, and every A3C worker (from the
 // EnvSource sent to it). MuJoCo's WASM module is loaded once per process first.
-import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { EnvSource } from '../rl/context.js';
 import type { Env } from '../envs/types.js';
 import type { RunConfig } from '../protocol.js';
 import { getMujoco } from '../envs/mujoco.js';
 import { makeEnvSync } from '../envs/registry.js';
-import { makeCustomEnvSync } from '../envs/custom.js';
+import { customEnvMaker } from '../envs/custom.js';
 
 /** The run's env described so any process can build it. */
 export function envSourceOf(config: Pick<RunConfig, 'task' | 'custom'>): EnvSource {
@@ -23,8 +22,8 @@ export async function envMaker(src: EnvSource): Promise<() => Env> {
       return () => makeEnvSync(src.name);
     case 'custom': {
       await getMujoco();
-      const xml = readFileSync(src.mjcf, 'utf8');
-      return () => makeCustomEnvSync(xml, src.preset);
+      // The model's folder (includes, meshes, textures) is read once, here.
+      return customEnvMaker({ mjcfPath: src.mjcf, preset: src.preset });
     }
     case 'module': {
       const mod = (await import(pathToFileURL(src.path).href)) as Record<string, unknown>;
