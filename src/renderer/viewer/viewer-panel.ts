@@ -1,0 +1,107 @@
+// The real-time viewer in the page: applies the viewer process's states (poses into the scene,
+// μ/σ into the policy view, the push line), shows which update plays and the running episode
+// return and length, adds each finished episode to the evaluation-return chart, and sends the
+// controls (pause, step, reset, speed, deterministic, swap at once) and camera follow.
+// Per state only copies; labels refresh at 4 Hz. Arrival times are kept in a ring for bench:app.
+import type { LabApi, ViewerEvent } from '../../backend/api.js';
+import type { RenderDescription } from '../../core/envs/types.js';
+import type { EvalCurve } from '../charts/eval-curve.js';
+import type { PolicyView } from '../ui/policy-view.js';
+import type { SceneView } from '../view/scene.js';
+import { PushDrag } from './push-drag.js';
+
+type State = Extract<ViewerEvent, { type: 'viewer-state' }>;
+type Model = Extract<ViewerEvent, { type: 'viewer-model' }>;
+type Episode = Extract<ViewerEvent, { type: 'viewer-episode' }>;
+
+/** States remembered for measurements (about 4.5 minutes at 60 per second). */
+const RING = 1 << 14;
+
+export class ViewerPanel {
+  readonly stats = {
+    states: 0, episodes: 0, update: -1, steps: 0, episode: 0, episodeReturn: 0, episodeStep: 0, simTime: 0,
+    lastEpisodeReturn: NaN, paused: false, label: '', pushesSent: 0,
+  };
+  /** performance.now() at arrival, simTime and update of the last RING states (index = count % RING). */
+  readonly ring = { arrival: new Float64Array(RING), simTime: new Float64Array(RING), update: new Int32Array(RING), count: 0 };
+  private model: RenderDescription | null = null;
+  private readonly push: PushDrag;
+  private readonly el: Record<'pause' | 'step' | 'reset' | 'speed' | 'mode' | 'swap' | 'follow' | 'info', HTMLElement>;
+
+  constructor(private readonly api: LabApi, private readonly scene: SceneView, private readonly policy: PolicyView, private readonly evalCurve: EvalCurve, private readonly toast: (m: string) => void) {
+    const $ = (id: string): HTMLElement => {
+      const e = document.getElementById(id);
+      if (!e) throw new Error(`missing #${id}`);
+      return e;
+    };
+    this.el = { pause: $('viewer-pause'), step: $('viewer-step'), reset: $('viewer-reset'), speed: $('viewer-speed'), mode: $('viewer-mode'), swap: $('viewer-swap'), follow: $('viewer-follow'), info: $('viewer-info') };
+    this.push = new PushDrag(scene, (p) => api.viewerPush(p), (e) => this.fail(e));
+    const ctl = (c: Parameters<LabApi['viewerControl']>[0]): void => void api.viewerControl(c).catch((e: unknown) => this.fail(e));
+    this.el.pause.addEventListener('click', () => ctl({ paused: !this.stats.paused }));
+    this.el.step.addEventListener('click', () => ctl({ step: true }));
+    this.el.reset.addEventListener('click', () => ctl({ reset: true }));
+    this.el.speed.addEventListener('change', () => ctl({ speed: Number((this.el.speed as HTMLSelectElement).value) }));
+    this.el.mode.addEventListener('change', () => ctl({ deterministic: (this.el.mode as HTMLSelectElement).value === 'det' }));
+    this.el.swap.addEventListener('change', () => ctl({ swapAtOnce: (this.el.swap as HTMLInputElement).checked }));
+    this.el.follow.addEventListener('change', () => { scene.followBody = (this.el.follow as HTMLInputElement).checked; });
+    setInterval(() => this.showInfo(), 250);
+  }
+
+  get currentModel(): RenderDescription | null {
+    return this.model;
+  }
+
+  /** The scene the viewer plays (also used to show it again after an evaluation replay). */
+  onModel(e: Model): void {
+    this.model = e.render;
+    this.stats.label = e.label;
+    this.scene.setModel(e.render);
+    this.push.setModel(e.render, e.pushable);
+    this.policy.clear();
+    this.evalCurve.clear();
+  }
+
+  /** show: false while something else (an evaluation replay) owns the scene. */
+  onState(e: State, show: boolean): void {
+    const s = this.stats, r = this.ring;
+    const i = r.count % RING;
+    r.arrival[i] = performance.now();
+    r.simTime[i] = e.simTime;
+    r.update[i] = e.update;
+    r.count++;
+    s.states++;
+    s.update = e.update;
+    s.steps = e.steps;
+    s.episode = e.episode;
+    s.episodeReturn = e.episodeReturn;
+    s.episodeStep = e.episodeStep;
+    s.simTime = e.simTime;
+    s.paused = e.settings.paused;
+    s.pushesSent = this.push.sent;
+    if (!show) return;
+    this.scene.setPoses(e.poses);
+    if (e.mu.length > 0) this.policy.update(e.mu, e.std);
+    this.push.showLine(e.push);
+  }
+
+  onEpisode(e: Episode): void {
+    this.stats.episodes++;
+    this.stats.lastEpisodeReturn = e.return;
+    this.evalCurve.add(e.steps, e.return);
+  }
+
+  private showInfo(): void {
+    const s = this.stats;
+    this.el.pause.textContent = s.paused ? '▶' : '❚❚';
+    (this.el.step as HTMLButtonElement).disabled = !s.paused;
+    if (s.states === 0) { this.el.info.textContent = 'Ctrl+drag a body to push it'; return; }
+    const upd = s.update < 0 ? 'checkpoint' : `update ${s.update}`;
+    this.el.info.textContent = `${s.label} · ${upd} (${s.steps.toLocaleString('en-US')} steps) · episode ${s.episode + 1}: ` +
+      `return ${s.episodeReturn.toFixed(1)}, length ${s.episodeStep}` +
+      (Number.isFinite(s.lastEpisodeReturn) ? ` · last ${s.lastEpisodeReturn.toFixed(1)}` : '') + ' · Ctrl+drag to push';
+  }
+
+  private fail(e: unknown): void {
+    this.toast(`Viewer: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
