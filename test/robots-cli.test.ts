@@ -1,0 +1,53 @@
+// `policy-lab tasks --mjcf FILE` prints what the lab derived from the robot; a broken model folder
+// is an error naming the file (exit 2), not a crash.
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../src/cli/main.js';
+
+const QUAD = new URL('./fixtures/robots/quadruped/', import.meta.url).pathname;
+let stdout: string[];
+let stderr: string[];
+
+beforeEach(() => {
+  stdout = [];
+  stderr = [];
+  vi.spyOn(process.stdout, 'write').mockImplementation((s) => { stdout.push(String(s)); return true; });
+  vi.spyOn(process.stderr, 'write').mockImplementation((s) => { stderr.push(String(s)); return true; });
+});
+afterEach(() => vi.restoreAllMocks());
+
+describe('policy-lab tasks --mjcf', () => {
+  it('prints files, bodies, actuators, keyframes, the tasks with their sizes and the chosen one', async () => {
+    expect(await main(['tasks', '--mjcf', join(QUAD, 'scene.xml')])).toBe(0);
+    const text = stdout.join('');
+    expect(text).toMatch(/files \(5, [\d.]+ kB\): scene\.xml, quadruped\.xml, assets\/skin\.png, assets\/torso\.obj, assets\/leg\.stl/);
+    expect(text).toMatch(/bodies \(10\): world, torso, fl_thigh/);
+    expect(text).toMatch(/fl_knee\s+position\s+fl_knee\s+ctrlrange \[-1\.5, 1\.5\]/);
+    expect(text).toMatch(/keyframes: home; home = 'home'/);
+    expect(text).toMatch(/\* walk\s+35\s+8\s+4\s+1000\s+tracking, upright, height, action_rate, energy/);
+    expect(text).toMatch(/ {2}stand\s+34\s+8\s+4\s+1000/);
+    expect(text).toMatch(/chosen task: walk/);
+  });
+
+  it('--json gives the same summary as data', async () => {
+    expect(await main(['tasks', '--mjcf', join(QUAD, 'scene.xml'), '--json'])).toBe(0);
+    const s = JSON.parse(stdout.join('')) as { chosen: string; robot: { actuators: unknown[] }; specs: Record<string, { obsDim: number }> };
+    expect(s.chosen).toBe('walk');
+    expect(s.robot.actuators).toHaveLength(8);
+    expect(s.specs.stand.obsDim).toBe(34);
+  });
+
+  it('a broken folder fails with exit 2 naming the missing file and its element', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'robots-cli-'));
+    try {
+      cpSync(QUAD, d, { recursive: true });
+      rmSync(join(d, 'assets', 'torso.obj'));
+      expect(await main(['tasks', '--mjcf', join(d, 'scene.xml')])).toBe(2);
+      expect(stderr.join('')).toMatch(/<mesh file="torso\.obj"> in quadruped\.xml line \d+: assets\/torso\.obj not found/);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+});
