@@ -20,6 +20,8 @@ export interface TrialEvent {
   readonly outcome?: TrialOutcome;
   /** For failed trials: the reason (from status.json or the process's exit). */
   readonly message?: string;
+  /** The trial's local process id (started; local executor only). */
+  readonly pid?: number;
   /** Wall-clock seconds of the trial's process (ended only). */
   readonly seconds?: number;
 }

@@ -74,7 +74,7 @@ export class LocalExecutor implements StudyExecutor {
           serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
         });
         running.set(t.index, { proc, cores, t0: performance.now() });
-        hooks.onTrial?.({ index: t.index, kind: 'started' });
+        hooks.onTrial?.({ index: t.index, kind: 'started', pid: proc.pid });
         proc.on('message', (m: TrialProgressMessage) => {
           if (m && m.type === 'trial-progress') hooks.onProgress?.(m);
         });
