@@ -9,6 +9,7 @@ import path from 'node:path';
 import { importBundle } from '../core/export/bundle.js';
 import { CARD_FILE, parseCard, type PolicyCard } from '../core/export/card.js';
 import { ExportError } from '../core/export/errors.js';
+import { MODEL_MAIN_ROLE } from '../core/export/model-files.js';
 import type { RunConfig } from '../core/protocol.js';
 import { LabError, type BundleSummary, type RunInfo, type TaskSpec } from './api.js';
 
@@ -33,7 +34,11 @@ function refused(e: unknown, src: string): never {
 function checkTask(card: PolicyCard, tasks: readonly TaskSpec[]): void {
   const name = card.task.name;
   if ((card.config as { custom?: unknown }).custom !== undefined || name === 'custom') {
-    throw new LabError('invalid', 'the bundle was trained on a custom MJCF model; the model file is not part of the bundle, so it cannot be replayed here');
+    // A custom robot's bundle carries its model folder (checksummed); its sizes are checked when it is replayed.
+    if (!card.files.some((f) => f.role === MODEL_MAIN_ROLE)) {
+      throw new LabError('invalid', 'the bundle was trained on a custom MJCF model but does not carry the model (exported before model folders were bundled), so it cannot be replayed here');
+    }
+    return;
   }
   const t = tasks.find((x) => x.name === name);
   if (!t) throw new LabError('invalid', `the bundle is for task "${name}", which this lab does not have (known: ${tasks.map((x) => x.name).join(', ')})`);

@@ -5,7 +5,7 @@
 // Layout:  policy-card.json  policy-snapshot.json  model.onnx  tfjs/model.json  tfjs/weights.bin
 
 import { mkdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { PolicySnapshot } from '../policy/snapshot.js';
 import { writeFileAtomic } from '../runs/atomic.js';
 import { buildCard, CARD_FILE, type CardFileEntry, checkMeta, encodeCard, parseCard, type PolicyCard, type PolicyCardMeta, sha256Hex } from './card.js';
@@ -22,6 +22,13 @@ export type ExportFormat = (typeof exportFormats)[number];
 export const SNAPSHOT_FILE = 'policy-snapshot.json';
 export const ONNX_FILE = 'model.onnx';
 export const TFJS_DIR = 'tfjs';
+
+/** A file the bundle carries besides the policy (path relative to the bundle, '/'-separated). */
+export interface BundleAttachment {
+  readonly path: string;
+  readonly role: string;
+  readonly bytes: Uint8Array;
+}
 
 export interface ExportResult {
   /** The bundle directory (as given). */
@@ -47,6 +54,8 @@ export async function exportBundle(
   meta: PolicyCardMeta,
   outDir: string,
   formats: readonly ExportFormat[],
+  /** More files the bundle carries, checksummed like the rest (a custom robot's model folder). */
+  attachments: readonly BundleAttachment[] = [],
 ): Promise<ExportResult> {
   if (!Array.isArray(formats) || formats.length === 0) throw new ExportError('bad-format', 'give at least one export format');
   for (const f of formats) parseExportFormat(f);
@@ -58,6 +67,7 @@ export async function exportBundle(
   const pending: Array<{ path: string; role: string; bytes: Uint8Array }> = [
     { path: SNAPSHOT_FILE, role: 'snapshot', bytes: encodeSnapshot(snapshot) },
   ];
+  pending.push(...attachments);
   const described: PolicyCard['formats'] = {};
   if (want.has('onnx')) {
     pending.push({ path: ONNX_FILE, role: 'onnx', bytes: snapshotToOnnx(snapshot) });
@@ -88,6 +98,7 @@ export async function exportBundle(
     await mkdir(outDir, { recursive: true });
     if (want.has('tfjs')) await mkdir(join(outDir, TFJS_DIR), { recursive: true });
     for (const p of pending) {
+      if (p.path.includes('/')) await mkdir(dirname(join(outDir, p.path)), { recursive: true });
       writeFileAtomic(join(outDir, p.path), p.bytes);
       files.push({ path: p.path, role: p.role, bytes: p.bytes.length, sha256: sha256Hex(p.bytes) });
     }
