@@ -95,9 +95,11 @@ export class TrainingSession {
         const ckpt = readCheckpoint(ckptPath);
         await algo.loadState(ckpt.state);
         counters = { ...ckpt.trainer };
-        truncateMetrics(runDir, counters.update);
+        const bad = truncateMetrics(runDir, counters.update);
+        if (bad) this.send({ type: 'error', message: bad, fatal: false });
       } else if (resume) {
-        truncateMetrics(runDir, 0);
+        const bad = truncateMetrics(runDir, 0);
+        if (bad) this.send({ type: 'error', message: bad, fatal: false });
       }
       const gradientStep = algo.gradientStep;
       writeStatus(runDir, { status: 'running', backend, gradientStep, steps: counters.steps });
