@@ -132,7 +132,8 @@ describe('LabBackend', () => {
     const start = deps.spawned[0].sent.find((m) => m.type === 'start');
     if (start?.type !== 'start' || !start.config.custom) throw new Error('no custom config');
     expect(start.config.custom.preset).toBe('upright');
-    expect(path.dirname(start.config.custom.mjcfPath)).toBe(path.join(root, 'models'));
+    // <runs>/models/<content hash>/model.xml: a copy of the model the run keeps using.
+    expect(path.dirname(path.dirname(start.config.custom.mjcfPath))).toBe(path.join(root, 'models'));
     expect(await readFile(start.config.custom.mjcfPath, 'utf8')).toBe(content);
   });
 

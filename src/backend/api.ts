@@ -3,6 +3,7 @@
 // Pure types + constants: importable from main, preload, renderer and Node alike.
 
 import type { Schema } from '../core/config/schema.js';
+import type { CustomPreset } from '../core/envs/custom.js';
 import type { RenderDescription, TaskSpec } from '../core/envs/types.js';
 import type { AlgoName, BackendChoice, BackendName, MetricsRow, RunConfig } from '../core/protocol.js';
 
@@ -32,11 +33,18 @@ export interface BundleSummary {
   readonly exportedAt: string;
 }
 
-/** A user's MJCF model sent as text (the renderer is sandboxed and has no paths of its own). */
+/**
+ * A user's model: exactly ONE of `content` (self-contained MJCF text, never taken for a path),
+ * `path` (an absolute path of an XML file on the lab's machine: the backend reads it and every file
+ * it references from its folder; the renderer itself never reads files) or `zip` (a zipped model
+ * folder, e.g. uploaded in serve mode). The backend stores a copy under <runs>/models/.
+ */
 export interface CustomModel {
   readonly name: string;
-  readonly content: string;
-  readonly preset: 'forward' | 'upright' | 'reach';
+  readonly content?: string;
+  readonly path?: string;
+  readonly zip?: Uint8Array;
+  readonly preset: CustomPreset;
 }
 
 export interface StartRequest {

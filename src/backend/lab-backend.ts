@@ -1,9 +1,8 @@
 // The lab's engine room, shared by Electron main and serve mode (plain Node, no Electron):
 // owns the runs folder and the trainer child processes, turns trainer messages into LabEvents,
 // and reports crashed trainers so the run can be resumed from its last checkpoint.
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { HostToTrainer, MetricsRow, RunConfig, TrainerToHost } from '../core/protocol.js';
 import {
@@ -12,6 +11,7 @@ import {
   type LabState, type LiveViewRequest, type OpenRunResult, type ResumeRequest, type RunInfo, type StartRequest, type StartResult,
   type Unsubscribe,
 } from './api.js';
+import { storeRequestedModel } from './model-store.js';
 
 /** What LabBackend needs of a trainer process (core/trainer/host's TrainerHost fits). */
 export interface TrainerProcess {
@@ -78,7 +78,7 @@ export class LabBackend {
   async startRun(req: StartRequest): Promise<StartResult> {
     this.assertIdle();
     await mkdir(this.runsRoot, { recursive: true });
-    const custom = req.custom ? { mjcfPath: await this.saveModel(req.custom.content), preset: req.custom.preset } : undefined;
+    const custom = req.custom ? { mjcfPath: await storeRequestedModel(this.runsRoot, req.custom), preset: req.custom.preset } : undefined;
     const config: RunConfig = {
       task: req.task, algo: req.algo, seed: req.seed, totalSteps: req.totalSteps, backend: req.backend,
       algoConfig: req.algoConfig, checkpointEvery: req.checkpointEvery, ...(custom ? { custom } : {}),
@@ -204,14 +204,6 @@ export class LabBackend {
   }
 
   /** Custom MJCF text is stored content-addressed under the runs root; the trainer reads it there. */
-  private async saveModel(content: string): Promise<string> {
-    const dir = path.join(this.runsRoot, 'models');
-    await mkdir(dir, { recursive: true });
-    const file = path.join(dir, createHash('sha256').update(content).digest('hex').slice(0, 16) + '.xml');
-    await writeFile(file, content);
-    return file;
-  }
-
   private launch(runDir: string, config: RunConfig, resume: boolean): void {
     const host = this.deps.spawnTrainer();
     const run: ActiveRun = { host, runDir, state: 'starting', lastCheckpointStep: null };

@@ -8,7 +8,7 @@ import {
   EXPORT_FORMATS, LabError, type Catalog, type CustomModel, type EvaluateRequest, type ExportFormat, type ExportRequest,
   type ImportRequest, type LiveViewRequest, type OpenRunRequest, type ResumeRequest, type StartRequest,
 } from './api.js';
-import { MAX_EVAL_EPISODES, MAX_LIVE_FPS, MAX_MJCF_BYTES } from './run-schema.js';
+import { MAX_EVAL_EPISODES, MAX_LIVE_FPS, MAX_MJCF_BYTES, MAX_MODEL_ZIP_BYTES } from './run-schema.js';
 
 const invalid = (msg: string): LabError => new LabError('invalid', msg);
 
@@ -112,13 +112,31 @@ function pick(o: Record<string, unknown>, keys: readonly string[]): Record<strin
 }
 
 function validateCustom(v: unknown, catalog: Catalog): CustomModel {
-  const o = object(v, 'start.custom', ['name', 'content', 'preset']);
+  const o = object(v, 'start.custom', ['name', 'content', 'path', 'zip', 'preset']);
   const name = str(o.name, 'start.custom.name', 255);
+  const presetName = str(o.preset, 'start.custom.preset', 16);
+  if (!(catalog.customPresets as readonly string[]).includes(presetName)) throw invalid(`start.custom.preset: expected one of ${catalog.customPresets.join(' | ')}, got "${presetName}"`);
+  const preset = presetName as CustomModel['preset'];
+  // Model text and model path are two inputs: text is never read as a path (nor echoed as one).
+  const given = (['content', 'path', 'zip'] as const).filter((k) => o[k] !== undefined);
+  if (given.length !== 1) throw invalid(`start.custom: give exactly one of content (MJCF text), path (an XML file on this machine) or zip (a zipped model folder); got ${given.length === 0 ? 'none' : given.join(' and ')}`);
+  if (o.path !== undefined) return { name, path: modelPath(o.path), preset };
+  if (o.zip !== undefined) {
+    if (!(o.zip instanceof Uint8Array)) throw invalid(`start.custom.zip: expected the zip file's bytes, got ${describe(o.zip)}`);
+    if (o.zip.byteLength > MAX_MODEL_ZIP_BYTES) throw invalid(`start.custom.zip: larger than ${MAX_MODEL_ZIP_BYTES} bytes`);
+    return { name, zip: o.zip, preset };
+  }
   const content = str(o.content, 'start.custom.content', MAX_MJCF_BYTES);
   if (!/<mujoco[\s>]/.test(content)) throw invalid('start.custom.content: not an MJCF model (no <mujoco> element)');
-  const preset = str(o.preset, 'start.custom.preset', 16);
-  if (!(catalog.customPresets as readonly string[]).includes(preset)) throw invalid(`start.custom.preset: expected one of ${catalog.customPresets.join(' | ')}, got "${preset}"`);
-  return { name, content, preset: preset as CustomModel['preset'] };
+  return { name, content, preset };
+}
+
+/** The model's XML on this machine: absolute, no NUL; its folder is read (and confined) by core/envs/model-folder. */
+function modelPath(v: unknown): string {
+  const raw = str(v, 'start.custom.path', 4096);
+  if (raw.includes('\0')) throw invalid('start.custom.path: contains a NUL character');
+  if (!path.isAbsolute(raw)) throw invalid('start.custom.path: not an absolute path (give the full path of the model\'s XML file)');
+  return path.resolve(raw);
 }
 
 export function validateResume(v: unknown, runsRoot: string): ResumeRequest {

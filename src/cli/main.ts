@@ -46,7 +46,8 @@ function trainHelp(algo?: string): string {
 
 Options:
   --task <name>                               task (policy-lab tasks), or use --mjcf
-  --mjcf <file.xml> --preset <forward|upright|reach>  train on your own MuJoCo model
+  --mjcf <scene.xml|folder.zip> [--preset <walk|stand|reach|forward|upright>]
+                                              train on your own robot (its folder is read; policy-lab tasks --mjcf FILE)
   --algo <${Object.keys(ALGOS).join('|')}>       algorithm
   --out <dir>                                 where run directories are made (default runs/)
   --resume <run_dir>                          continue a run from its last checkpoint
@@ -104,7 +105,7 @@ async function train(argv: string[]): Promise<number> {
       totalSteps: int(flags, 'steps'),
       backend: flags.get('backend'),
       checkpointEvery: int(flags, 'checkpoint-every'),
-      custom: mjcf ? { mjcfPath: resolve(mjcf), preset: flags.get('preset') ?? 'forward' } : undefined,
+      custom: mjcf ? { mjcfPath: resolve(mjcf), preset: flags.get('preset') ?? (await import('./robot.js').then((m) => m.defaultPresetOf(mjcf))) } : undefined,
       algoConfig: hyperparameters(flags, ALGOS[algo].schema),
     });
     runDir = await newRunDir(resolve(flags.get('out') ?? 'runs'), config);
@@ -179,10 +180,12 @@ Evaluates the run's latest checkpoint: deterministic (the mean action) unless --
   return 0;
 }
 
-function tasks(argv: string[]): number {
+function tasks(argv: string[]): number | Promise<number> {
   const { flags } = parseArgs(argv, new Set(['json']));
-  if (flags.has('help')) { out('Usage: policy-lab tasks [--json]\n\nLists the built-in tasks with their spaces.'); return 0; }
-  checkKnown(flags, ['json', 'help'], 'tasks');
+  if (flags.has('help')) { out('Usage: policy-lab tasks [--json] [--mjcf FILE]\n\nLists the built-in tasks with their spaces; with --mjcf, what the lab derives from your robot\n(files, bodies, actuators, keyframes, tasks with their sizes, the task chosen).'); return 0; }
+  checkKnown(flags, ['json', 'help', 'mjcf'], 'tasks');
+  const mjcf = flags.get('mjcf');
+  if (mjcf) return import('./robot.js').then((m) => m.robotSummaryCommand(mjcf, flags.has('json')));
   if (flags.has('json')) { out(JSON.stringify(TASKS, null, 2)); return 0; }
   out('task'.padEnd(26) + 'obs'.padStart(5) + 'act'.padStart(5) + '  skip  max steps  description');
   for (const t of TASKS) out(t.name.padEnd(26) + String(t.obsDim).padStart(5) + (t.actionKind === 'discrete' ? `${t.actDim}d` : String(t.actDim)).padStart(5) + String(t.frameSkip).padStart(6) + String(t.maxEpisodeSteps).padStart(11) + '  ' + t.description);
@@ -252,7 +255,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'eval': return await evaluate(rest);
       case 'export': return await exportCmd(rest);
       case 'serve': return await serve(rest);
-      case 'tasks': return tasks(rest);
+      case 'tasks': return await tasks(rest);
       case 'algos': return algos(rest);
       default: throw new UsageError(`unknown command "${cmd}"\n\n${MAIN_HELP}`);
     }
