@@ -1,29 +1,54 @@
 // npm run bench:train → bench/results/train.json
-// End-to-end training env-steps/s (PPO with CleanRL defaults, A2C, A3C with 2 workers) on
-// HalfCheetah and Hopper, ms per PPO gradient step at minibatch 64 and 2048 (the fused kernel
-// training uses, and the TF.js-op step beside it), and — from the same
-// run — ../shared/refbench's PyTorch and plain-TF.js figures for the same gradient step.
-// Flags: --no-refbench (reuse bench/results/refbench.json), --quick (fewer updates).
+// Our side of every figure ../shared/refbench/run times in PyTorch, from the same run: the PPO
+// gradient step at minibatch 64 and 2048 (kernel engine, and the TF.js-op step beside it), the
+// A2C, REINFORCE, categorical-PPO and σ_φ(s)-PPO steps, acting at batch 1 and 8 (bench/steps.ts);
+// end-to-end training env steps/s (PPO with CleanRL defaults, A2C, A3C with 2 workers) on
+// HalfCheetah and Hopper beside the bare Env step rate measured in the same run. The machine's
+// load average is recorded at start and end (the 2 cores are shared).
+// Flags: --no-refbench (reuse bench/results/refbench.json), --quick (fewer iterations).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { ALGOS } from '../src/core/algos/index.js';
 import type { AlgoName } from '../src/core/protocol.js';
-import { ppoGradStepBench } from '../src/core/algos/ppo.js';
 import { getMujoco } from '../src/core/envs/mujoco.js';
 import { makeEnvSync } from '../src/core/envs/registry.js';
 import { selectBackend } from '../src/core/rl/backend.js';
 import { defaults } from '../src/core/config/schema.js';
 import { writeFileAtomic } from '../src/core/runs/atomic.js';
 import { machineInfo } from './machine.js';
+import { a2cStepMs, actMs, ppoStepMs, reinforceStepMs } from './steps.js';
 
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
 const outDir = resolve('bench/results');
 mkdirSync(outDir, { recursive: true });
+const load = (): number[] => loadavg().map((x) => +x.toFixed(2));
+const loadStart = load();
+
+/** Env steps/s of one bare Env with random actions (auto-reset), best of 3 rounds. */
+async function bareEnvRate(task: string, steps: number): Promise<number> {
+  await getMujoco();
+  const env = makeEnvSync(task);
+  const d = env.spec.actDim, a = new Float32Array(d);
+  let seed = 1, best = 0;
+  env.reset(seed);
+  for (let round = 0; round < 3; round++) {
+    const t0 = performance.now();
+    for (let i = 0; i < steps; i++) {
+      for (let j = 0; j < d; j++) a[j] = Math.sin(i * 0.37 + j) * 0.9;
+      const r = env.step(a);
+      if (r.terminated || r.truncated) env.reset(++seed);
+    }
+    best = Math.max(best, steps / ((performance.now() - t0) / 1000));
+  }
+  env.dispose();
+  return Math.round(best);
+}
 
 async function endToEnd(algo: AlgoName, task: string, minSteps: number) {
-  // Schema defaults (CleanRL's for PPO), not the per-task presets: the issue's speed target is for those.
+  // Schema defaults (CleanRL's for PPO, SB3's for A2C), not the per-task presets.
   const config = { algoConfig: defaults(ALGOS[algo].schema), totalSteps: 10_000_000 };
   await getMujoco();
   const backend = await selectBackend('auto');
@@ -37,7 +62,7 @@ async function endToEnd(algo: AlgoName, task: string, minSteps: number) {
     const t0 = performance.now();
     while (a.steps - s0 < minSteps) await a.update();
     const seconds = (performance.now() - t0) / 1000;
-    return { algo, task, backend, steps: a.steps - s0, seconds: +seconds.toFixed(2), envStepsPerSecond: Math.round((a.steps - s0) / seconds) };
+    return { algo, task, backend, gradientStep: a.gradientStep ?? 'TF.js ops', steps: a.steps - s0, seconds: +seconds.toFixed(2), envStepsPerSecond: Math.round((a.steps - s0) / seconds) };
   } finally {
     await a.dispose();
   }
@@ -53,44 +78,79 @@ if (!args.has('--no-refbench') && existsSync(refScript)) {
 }
 if (existsSync(refPath)) refbench = JSON.parse(readFileSync(refPath, 'utf8'));
 
-console.error('bench:train: gradient steps…');
-// The step PPO takes by default for this net (fused WASM kernels; pull/push amortized over a
-// CleanRL update's 320 steps at mb 64, or 20 at mb 2048), and the TF.js-op step for comparison.
-const grad = { mb64: +(await ppoGradStepBench(backend as 'wasm', 64, quick ? 64 : 320)).toFixed(3), mb2048: +(await ppoGradStepBench(backend as 'wasm', 2048, quick ? 5 : 20)).toFixed(2) };
-const gradTf = { mb64: +(await ppoGradStepBench(backend as 'wasm', 64, quick ? 50 : 200, 'tf')).toFixed(3), mb2048: +(await ppoGradStepBench(backend as 'wasm', 2048, quick ? 5 : 20, 'tf')).toFixed(2) };
-const torch = refbench?.pytorch as { grad_step_ms_mb64: number; grad_step_ms_mb2048: number } | undefined;
+console.error('bench:train: gradient steps and acting…');
+const q = (n: number) => (quick ? Math.max(5, n >> 3) : n);
+const r3 = (x: number) => +x.toFixed(3), r4 = (x: number) => +x.toFixed(4);
+// PPO's step (17→64→64→6 Gaussian + value net, Adam, clipping) on the kernel engine and as TF.js ops.
+const grad = { mb64: r3(ppoStepMs('gaussian', 64, q(640))), mb2048: r3(ppoStepMs('gaussian', 2048, q(40))) };
+const gradTf = { mb64: r3(ppoStepMs('gaussian', 64, q(200), 'tf')), mb2048: r3(ppoStepMs('gaussian', 2048, q(20), 'tf')) };
+const ours = {
+  a2c: r3(a2cStepMs(q(1000))),
+  reinforce: r3(reinforceStepMs(q(60))),
+  ppoCategorical: r3(ppoStepMs('categorical', 64, q(1000))),
+  ppoStateSigma: r3(ppoStepMs('stateSigma', 64, q(1000))),
+  act1: r4(await actMs(1, q(20000))),
+  act8: r4(await actMs(8, q(10000))),
+};
+interface Torch {
+  grad_step_ms_mb64: number; grad_step_ms_mb2048: number; act_ms_b1?: number; act_ms_b8?: number;
+  a2c_step_ms_b40?: number; reinforce_step_ms_b1000?: number; ppo_categorical_step_ms_mb64?: number; ppo_state_sigma_step_ms_mb64?: number;
+}
+const torch = refbench?.pytorch as Torch | undefined;
 const plain = refbench?.tfjs_plain as { grad_step_ms_mb64: number; grad_step_ms_mb2048: number } | undefined;
+const ratio = (a: number, b: number | undefined) => (b ? +(a / b).toFixed(2) : null);
+const theirs = torch ? {
+  a2c: torch.a2c_step_ms_b40, reinforce: torch.reinforce_step_ms_b1000, ppoCategorical: torch.ppo_categorical_step_ms_mb64,
+  ppoStateSigma: torch.ppo_state_sigma_step_ms_mb64, act1: torch.act_ms_b1, act8: torch.act_ms_b8,
+} : null;
+const vsPytorch = theirs ? Object.fromEntries(Object.entries(ours).map(([k, v]) => [k, ratio(v, theirs[k as keyof typeof theirs])])) as Record<keyof typeof ours, number | null> : null;
 
-const runs = [];
+const runs: Record<string, unknown>[] = [];
 const budget = quick ? 4096 : 12_288;
+const bare: Record<string, number> = {};
+for (const task of ['HalfCheetah', 'Hopper']) bare[task] = await bareEnvRate(task, quick ? 20_000 : 100_000);
 for (const [algo, task] of [['ppo', 'HalfCheetah'], ['ppo', 'Hopper'], ['a2c', 'HalfCheetah'], ['a2c', 'Hopper'], ['a3c', 'HalfCheetah'], ['a3c', 'Hopper']] as const) {
-  if (!(algo in ALGOS)) { runs.push({ algo, task, error: `${algo} is not registered` }); continue; }
   console.error(`bench:train: ${algo} on ${task}…`);
   try {
-    runs.push(await endToEnd(algo, task, budget));
+    const r = await endToEnd(algo, task, budget);
+    runs.push({ ...r, vsBareEnv: +(r.envStepsPerSecond / bare[task]).toFixed(2) });
   } catch (e) {
     runs.push({ algo, task, error: (e as Error).message });
   }
 }
+const e2e = (algo: string) => runs.find((r) => r.algo === algo && r.task === 'HalfCheetah' && 'vsBareEnv' in r)?.vsBareEnv as number | undefined;
 
-const ppoCheetah = runs.find((r) => r.algo === 'ppo' && r.task === 'HalfCheetah' && 'envStepsPerSecond' in r) as { envStepsPerSecond: number } | undefined;
 const result = {
   machine: machineInfo(),
+  loadAverage: { start: loadStart, end: load(), note: '1/5/15-min load averages on the 2 shared cores (other engineers\' jobs ran too)' },
   backend,
+  gradientStep: 'WASM-SIMD kernel engine (src/core/kernels): every algorithm and policy layout',
   gradStepMs: grad,
-  gradKernel: 'fused WASM-SIMD (src/core/kernels); PPO default for Gaussian policies with state-independent σ and separate nets',
   gradStepMsTfOps: gradTf,
+  stepsMs: ours,
   reference: torch && plain ? {
-    pytorch: { mb64: torch.grad_step_ms_mb64, mb2048: torch.grad_step_ms_mb2048 },
+    pytorch: {
+      mb64: torch.grad_step_ms_mb64, mb2048: torch.grad_step_ms_mb2048, a2c: torch.a2c_step_ms_b40, reinforce: torch.reinforce_step_ms_b1000,
+      ppoCategorical: torch.ppo_categorical_step_ms_mb64, ppoStateSigma: torch.ppo_state_sigma_step_ms_mb64, act1: torch.act_ms_b1, act8: torch.act_ms_b8,
+    },
     tfjsPlain: { mb64: plain.grad_step_ms_mb64, mb2048: plain.grad_step_ms_mb2048 },
-    oursOverPytorch: { mb64: +(grad.mb64 / torch.grad_step_ms_mb64).toFixed(2), mb2048: +(grad.mb2048 / torch.grad_step_ms_mb2048).toFixed(2) },
-    oursOverTfjsPlain: { mb64: +(grad.mb64 / plain.grad_step_ms_mb64).toFixed(2), mb2048: +(grad.mb2048 / plain.grad_step_ms_mb2048).toFixed(2) },
+    oursOverPytorch: { mb64: ratio(grad.mb64, torch.grad_step_ms_mb64), mb2048: ratio(grad.mb2048, torch.grad_step_ms_mb2048) },
+    oursOverTfjsPlain: { mb64: ratio(grad.mb64, plain.grad_step_ms_mb64), mb2048: ratio(grad.mb2048, plain.grad_step_ms_mb2048) },
   } : null,
+  vsPytorch,
+  bareEnvStepsPerSecond: bare,
   endToEnd: runs,
+  endToEndVsEnv: { ppo: e2e('ppo') ?? null, a2c: e2e('a2c') ?? null },
   targets: {
-    gradStepNoSlowerThanPytorch: torch ? grad.mb64 <= torch.grad_step_ms_mb64 && grad.mb2048 <= torch.grad_step_ms_mb2048 : null,
-    ppoHalfCheetahAtLeast2600: ppoCheetah ? ppoCheetah.envStepsPerSecond >= 2600 : null,
+    stepsAtMostHalfOfPytorch: vsPytorch ? (['a2c', 'reinforce', 'ppoCategorical', 'ppoStateSigma'] as const).every((k) => (vsPytorch[k] ?? Infinity) <= 0.5) : null,
+    actingNoSlowerThanPytorch: vsPytorch ? (vsPytorch.act1 ?? Infinity) <= 1 && (vsPytorch.act8 ?? Infinity) <= 1 : null,
+    endToEndAtLeast0_7OfEnv: { ppo: (e2e('ppo') ?? 0) >= 0.7, a2c: (e2e('a2c') ?? 0) >= 0.7 },
   },
+  notes: [
+    'acting: batch 1 is Algorithm.act on a raw observation (normalization, forward, squash); batch 8 is one training step\'s sampling for 8 envs (normalization with statistics update, forward, sampling, log-probs); PyTorch\'s figure is the bare policy forward',
+    'reinforce: one 1000-step episode, the policy step plus one critic regression step sharing the critic\'s forward, as ppo_torch.py does',
+    'the 1M-step learning table (bench:learn) was not re-run with this engine: no CPU for it on the shared machine; test/algos-learning.test.ts was run',
+  ],
 };
 writeFileAtomic(resolve(outDir, 'train.json'), JSON.stringify(result, null, 2) + '\n');
 console.log(JSON.stringify(result, null, 2));

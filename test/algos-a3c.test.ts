@@ -4,7 +4,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { A3C_SCHEMA, A3c, A3cWorkerCrashError, a3c, applyFlatGradient, mergeMoments, paramCount, readParams, type A3cContext } from '../src/core/algos/a3c.js';
+import { A3C_SCHEMA, A3c, a3c, type A3cContext } from '../src/core/algos/a3c.js';
+import { A3cWorkerCrashError } from '../src/core/algos/a3c-messages.js';
+import { applyFlatGradient, paramCount, readParams } from '../src/core/rl/flat-params.js';
 import { A3cWorker } from '../src/core/algos/a3c-worker.js';
 import { resolveConfig } from '../src/core/config/schema.js';
 import { getMujoco } from '../src/core/envs/mujoco.js';
@@ -109,7 +111,7 @@ describe('a3c: the global apply path', () => {
   });
 });
 
-describe('a3c: merging workers\' observation moments', () => {
+describe('a3c: merging workers\' observation moments (RunningMeanStd.merge)', () => {
   it('equals the mean and variance of all the data', () => {
     const rng = new Rng(3), d = 3;
     const a = Float32Array.from({ length: 40 * d }, () => rng.normal() * 2 + 1);
@@ -120,7 +122,7 @@ describe('a3c: merging workers\' observation moments', () => {
     const batch = new RunningMeanStd(d);
     batch.count = 0;
     batch.update(b, 25);
-    mergeMoments(global, batch.getState());
+    global.merge(batch.getState());
     expect(global.count).toBe(65);
     for (let j = 0; j < d; j++) {
       const xs: number[] = [];
@@ -130,7 +132,7 @@ describe('a3c: merging workers\' observation moments', () => {
       expect(global.mean[j]).toBeCloseTo(m, 5);
       expect(global.var[j]).toBeCloseTo(mean(xs.map((x) => (x - m) ** 2)), 4);
     }
-    expect(() => mergeMoments(global, new Float64Array(4))).toThrow(RangeError);
+    expect(() => global.merge(new Float64Array(4))).toThrow(RangeError);
   });
 });
 

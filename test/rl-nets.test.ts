@@ -3,7 +3,8 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/core/rl/backend.js';
 import { Rng } from '../src/core/rl/rng.js';
 import { ObsNormalizer, RewardScaler, RunningMeanStd } from '../src/core/rl/normalize.js';
-import { ActorCritic, JsActor, NonFiniteError, orthogonal, type NetConfig } from '../src/core/rl/networks.js';
+import { NonFiniteError } from '../src/core/rl/errors.js';
+import { ActorCritic, JsActor, orthogonal, type NetConfig } from '../src/core/rl/networks.js';
 import { clipByGlobalNorm, Optimizer, scheduledLr } from '../src/core/rl/optim.js';
 import { gaussianLogProbTf } from '../src/core/rl/distributions.js';
 

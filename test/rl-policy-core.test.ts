@@ -35,6 +35,7 @@ class CounterEnv extends ToyCartPole {
 const OPTS: CoreOptions = {
   numEnvs: 2, gamma: 0.9, hidden: [4], activation: 'tanh', shared: false, sigma: 'state-independent', squash: 'clip',
   orthoInit: true, logStdInit: 0, normObs: false, obsClip: 10, normReward: false, rewardClip: 10, critic: 'v',
+  kernel: true, trainRows: 16,
 };
 
 describe('PolicyCore.collect', () => {

@@ -8,15 +8,13 @@ import type { Env } from '../envs/types.js';
 import { explainedVariance, nStepReturns } from '../rl/advantages.js';
 import { selectBackend } from '../rl/backend.js';
 import { RunningMeanStd } from '../rl/normalize.js';
-import { PolicyCore, RolloutBuffer } from '../rl/policy-core.js';
+import { PolicyCore, RolloutBuffer, type KernelCore } from '../rl/policy-core.js';
 import type { BackendChoice } from '../protocol.js';
 import { envMaker } from '../trainer/env-factory.js';
-import { a2cGrads } from './a2c.js';
+import { a2cLoss, a2cLossGrad } from './a2c.js';
+import type { A3cConfig } from './a3c.js';
+import { STAT_FIELDS, WORKER_FLAG, type A3cGradMsg, type A3cInitMsg, type A3cParamsMsg, type ParentToWorker, type WorkerToParent } from './a3c-messages.js';
 import { coreOptions } from './common.js';
-import {
-  paramCount, STAT_FIELDS, WORKER_FLAG, writeParams,
-  type A3cConfig, type A3cGradMsg, type A3cInitMsg, type A3cParamsMsg, type ParentToWorker, type WorkerToParent,
-} from './a3c.js';
 import type { AlgoContext } from './types.js';
 
 /**
@@ -54,14 +52,14 @@ export class A3cWorker {
       onEpisode: (ep) => this.onEpisode(ep.return, ep.length),
       wantFrame: () => false, emitFrame: () => {},
     };
-    this.core = new WorkerCore(ctx, coreOptions({ ...c, numEnvs: c.numEnvsPerWorker }, 'v', c.shared));
+    this.core = new WorkerCore(ctx, coreOptions({ ...c, numEnvs: c.numEnvsPerWorker }, 'v', c.shared, c.numSteps * c.numEnvsPerWorker));
     if (this.core.obsNorm) this.core.fresh = emptyRms(this.core.obsDim);
     const { N, obsDim, actWidth } = this.core;
     this.buf = new RolloutBuffer(c.numSteps, N, obsDim, actWidth);
     this.ret = new Float32Array(c.numSteps * N);
     this.adv = new Float32Array(c.numSteps * N);
     this.vars = this.core.net.variables;
-    this.numParams = paramCount(this.vars);
+    this.numParams = this.core.paramCount;
     this.grads = new Float32Array(this.numParams);
     // At most one episode end per env step.
     this.episodes = new Float64Array(2 * c.numSteps * N);
@@ -76,9 +74,8 @@ export class A3cWorker {
 
   /** θ and the global obs statistics from the parent. */
   setParams(params: Float32Array, obsRms: Float64Array | null): void {
-    writeParams(this.vars, params);
+    this.core.writeParams(params);
     if (this.core.obsNorm && obsRms) this.core.obsNorm.rms.setState(obsRms);
-    this.core.syncActor();
   }
 
   /** One rollout and the gradient of the A3C loss on it. */
@@ -90,19 +87,12 @@ export class A3cWorker {
     nStepReturns(buf, buf.valueInfo, c.gamma, this.ret);
     for (let i = 0; i < this.adv.length; i++) this.adv[i] = this.ret[i] - buf.values[i];
     const B = buf.T * buf.N;
-    const vars = this.vars;
     // The A2C loss, Φ = R − V: A3C differs in where the gradient is applied, not in what it is.
-    const { grads, value, stats } = a2cGrads(core.net, buf, this.adv, this.ret, c);
-    let o = 0;
-    for (const v of vars) {
-      const g = grads[v.name];
-      // A variable the loss does not reach has no gradient: zero.
-      if (g) this.grads.set(g.dataSync() as Float32Array, o);
-      else this.grads.fill(0, o, o + v.size);
-      o += v.size;
-    }
-    const s = stats.dataSync();
-    tf.dispose([value, stats, ...Object.values(grads)]);
+    const s = this.stats;
+    if (core.engine) {
+      a2cLossGrad(core as KernelCore, buf, this.adv, this.ret, c, s);
+      core.engine.readGrads(this.grads);
+    } else this.tfGrads(c);
     this.stats[0] = s[0];
     this.stats[1] = s[1];
     this.stats[2] = s[2];
@@ -117,6 +107,22 @@ export class A3cWorker {
     }
     // Serialization copies at send, so the same buffers serve every message.
     return { type: 'grads', epoch, grads: this.grads, stats: this.stats, episodes: this.episodes.subarray(0, 2 * this.nEpisodes), obsMoments: moments };
+  }
+
+  /** TF.js path: the A2C loss's gradient into this.grads, its [policy, value, entropy] into stats. */
+  private tfGrads(c: A3cConfig): void {
+    let kept: tf.Tensor | undefined;
+    const { grads, value } = tf.variableGrads(() => a2cLoss(this.core.net, this.buf, this.adv, this.ret, c, (t) => { kept = tf.keep(t); }), this.vars);
+    let o = 0;
+    for (const v of this.vars) {
+      const g = grads[v.name];
+      // A variable the loss does not reach has no gradient: zero.
+      if (g) this.grads.set(g.dataSync() as Float32Array, o);
+      else this.grads.fill(0, o, o + v.size);
+      o += v.size;
+    }
+    this.stats.set((kept as tf.Tensor).dataSync());
+    tf.dispose([value, kept as tf.Tensor, ...Object.values(grads)]);
   }
 
   dispose(): void {

@@ -28,19 +28,20 @@
 // a worker (e.g. a NaN loss) is rethrown here with its name and message; silence from all workers
 // for workerTimeout seconds fails the update too.
 //
+// Files: this one holds the algorithm; a3c-supervisor.ts the worker processes, a3c-messages.ts
+// what crosses between them, a3c-worker.ts a worker's loop.
+//
 // Live view: this process keeps one env of its own; when ctx.wantFrame() is true after a gradient,
 // it takes one sampled step of the current policy there and emits that frame.
-import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import * as tf from '@tensorflow/tfjs';
-import { bool, int, num, choice, type ConfigOf, resolveConfig } from '../config/schema.js';
-import type { TaskSpec } from '../envs/types.js';
+import { bool, int, num, choice, type ConfigOf } from '../config/schema.js';
+import type { AlgoContext, EnvSource } from '../rl/context.js';
 import { Optimizer, scheduledLr, type LrSchedule } from '../rl/optim.js';
-import { NonFiniteLossError, PolicyCore } from '../rl/policy-core.js';
-import type { RunningMeanStd } from '../rl/normalize.js';
+import { PolicyCore } from '../rl/policy-core.js';
 import { coreOptions, gammaField, NETWORK_FIELDS, NORM_FIELDS, OPTIM_FIELDS } from './common.js';
-import { CoreAlgorithm, type StateTensors } from './base.js';
-import type { AlgoContext, AlgoModule, AlgoState, EnvSource, UpdateStats } from './types.js';
+import { algoModule, CoreAlgorithm, updateStats, type StateTensors } from './base.js';
+import type { A3cGradMsg, A3cParamsMsg } from './a3c-messages.js';
+import { A3cSupervisor } from './a3c-supervisor.js';
+import type { AlgoState, UpdateStats } from './types.js';
 
 export const A3C_SCHEMA = {
   numWorkers: int(2, 'worker processes, each with its own envs and copy of the parameters', 1, 64),
@@ -64,276 +65,45 @@ export const A3C_SCHEMA = {
 } as const;
 export type A3cConfig = ConfigOf<typeof A3C_SCHEMA>;
 
-export type A3cEnvSource = EnvSource;
+/** What an A3C run is given: an AlgoContext (with envSource for a custom task). */
 export type A3cContext = AlgoContext;
 
-export class A3cWorkerCrashError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'A3cWorkerCrashError';
-  }
-}
-
-// ------------------------------------------------------------------ messages (typed arrays only)
-export interface A3cInitMsg {
-  readonly type: 'init';
-  readonly index: number;
-  readonly seed: number;
-  readonly backend: string;
-  readonly spec: TaskSpec;
-  readonly envSource: A3cEnvSource;
-  readonly config: A3cConfig;
-}
-export interface A3cParamsMsg {
-  readonly type: 'params';
-  /** Bumped by loadState: gradients computed before it are dropped. */
-  readonly epoch: number;
-  readonly params: Float32Array;
-  /** The global RunningMeanStd state (mean, var, count) or null without normObs. */
-  readonly obsRms: Float64Array | null;
-}
-export type ParentToWorker = A3cInitMsg | A3cParamsMsg | { readonly type: 'stop' };
-
-/** stats: policy loss, value loss, entropy, explained variance, env steps, episodes. */
-export const STAT_FIELDS = 6;
-export interface A3cGradMsg {
-  readonly type: 'grads';
-  readonly epoch: number;
-  readonly grads: Float32Array;
-  readonly stats: Float64Array;
-  /** (return, length) pairs of the episodes finished in this rollout. */
-  readonly episodes: Float64Array;
-  /** Moments (mean, var, count) of the raw observations of this rollout, or null. */
-  readonly obsMoments: Float64Array | null;
-}
-export type WorkerToParent =
-  | { readonly type: 'ready'; readonly numParams: number }
-  | A3cGradMsg
-  | { readonly type: 'error'; readonly name: string; readonly message: string };
-
-// ------------------------------------------------------------------ flat parameter helpers
-export function paramCount(vars: readonly tf.Variable[]): number {
-  return vars.reduce((s, v) => s + v.size, 0);
-}
-
-/** Copies every variable, in order, into `out`. */
-export function readParams(vars: readonly tf.Variable[], out: Float32Array): void {
-  let o = 0;
-  for (const v of vars) {
-    out.set(v.dataSync() as Float32Array, o);
-    o += v.size;
-  }
-  if (o !== out.length) throw new RangeError(`readParams: ${o} parameters for a buffer of ${out.length}`);
-}
-
-/** Assigns `flat` to the variables, in order (tidy: the temporary tensors are freed). */
-export function writeParams(vars: readonly tf.Variable[], flat: Float32Array): void {
-  const n = paramCount(vars);
-  if (flat.length !== n) throw new RangeError(`writeParams: ${flat.length} numbers for ${n} parameters`);
-  let o = 0;
-  tf.tidy(() => {
-    for (const v of vars) {
-      v.assign(tf.tensor(flat.subarray(o, o + v.size), v.shape));
-      o += v.size;
-    }
-  });
-}
-
-/**
- * θ ← θ − lr·update(clip(g)) with g a flat gradient in the variables' order. Returns the global
- * norm of g before clipping.
- */
-export function applyFlatGradient(opt: Optimizer, flat: Float32Array, lr: number, maxGradNorm: number): number {
-  const vars = opt.vars;
-  const n = paramCount(vars);
-  if (flat.length !== n) throw new RangeError(`applyFlatGradient: ${flat.length} numbers for ${n} parameters`);
-  let o = 0;
-  const grads = vars.map((v) => {
-    const g = tf.tensor(flat.subarray(o, o + v.size), v.shape);
-    o += v.size;
-    return g;
-  });
-  const normT = opt.applyClipped(grads, lr, maxGradNorm);
-  const norm = normT.dataSync()[0];
-  tf.dispose([...grads, normT]);
-  return norm;
-}
-
-/** Merges batch moments (mean, var, count) into running statistics (Chan et al.'s parallel rule). */
-export function mergeMoments(rms: RunningMeanStd, m: Float64Array): void {
-  const d = rms.dim;
-  if (m.length !== 2 * d + 1) throw new RangeError(`mergeMoments: expected ${2 * d + 1} numbers, got ${m.length}`);
-  const nb = m[2 * d];
-  if (!(nb > 0)) return;
-  const na = rms.count, tot = na + nb;
-  for (let j = 0; j < d; j++) {
-    const delta = m[j] - rms.mean[j];
-    rms.mean[j] += (delta * nb) / tot;
-    rms.var[j] = (rms.var[j] * na + m[d + j] * nb + (delta * delta * na * nb) / tot) / tot;
-  }
-  rms.count = tot;
-}
-
-// ------------------------------------------------------------------ worker entry
-let workerEntryOverride: string | undefined;
-
-/** For packaged apps: where the built worker script is (default: a3c-worker.{ts,js} beside this module). */
-export function setA3cWorkerEntry(path: string | undefined): void {
-  workerEntryOverride = path;
-}
-
-export function a3cWorkerEntry(): string {
-  if (workerEntryOverride) return workerEntryOverride;
-  if (process.env.POLICY_LAB_A3C_WORKER) return process.env.POLICY_LAB_A3C_WORKER;
-  const ext = import.meta.url.endsWith('.js') ? '.js' : '.ts';
-  return fileURLToPath(new URL(`./a3c-worker${ext}`, import.meta.url));
-}
-
-/** The argv marker that makes a3c-worker run its main loop (importing it elsewhere does nothing). */
-export const WORKER_FLAG = '--policy-lab-a3c-worker';
-
-function envSourceOf(ctx: A3cContext): A3cEnvSource {
-  if (ctx.envSource) return ctx.envSource;
-  if (ctx.spec.name === 'custom') throw new RangeError('a3c: a custom MJCF task needs ctx.envSource = { kind: "custom", mjcf, preset } so the workers can build it');
-  return { kind: 'task', name: ctx.spec.name };
-}
-
-function workerSeed(seed: number, index: number, generation: number): number {
-  return (Math.imul(seed ^ 0x3c6ef372, 0x9e3779b1) + Math.imul(index + 1, 0x85ebca6b) + Math.imul(generation, 0xc2b2ae35)) >>> 0;
-}
-
-type QueueItem =
-  | { readonly k: number; readonly gen: number; readonly kind: 'msg'; readonly msg: WorkerToParent }
-  | { readonly k: number; readonly gen: number; readonly kind: 'exit'; readonly code: number | null; readonly signal: string | null };
-
-interface Slot {
-  proc: ChildProcess;
-  gen: number;
-  ready: boolean;
-}
-
-// ------------------------------------------------------------------ the global side
-/** core: global θ (core.net), the global obs normalizer, acting, snapshots, the live-view env. */
+/** core: global θ, the global obs normalizer, acting, snapshots, the live-view env. */
 export class A3c extends CoreAlgorithm {
   readonly name = 'a3c' as const;
   private readonly opt: Optimizer;
-  private readonly vars: tf.Variable[];
   private readonly flat: Float32Array;
-  private readonly envSource: A3cEnvSource;
-  private readonly slots: Slot[] = [];
-  private readonly queue: QueueItem[] = [];
-  private wake: (() => void) | null = null;
-  private disposing = false;
+  readonly workers: A3cSupervisor;
   private failure: Error | null = null;
   private epoch = 0;
   private frameObs: Float32Array;
   private stepCount = 0;
-  /** θ changed since the JS actor (acting, frames) was last rebuilt. */
+  /** θ changed since the JS actor (acting, frames) was last rebuilt (TF.js path). */
   private actorStale = false;
   private disposed = false;
   /** Gradients applied so far. */
   applied = 0;
-  /** Workers respawned after a crash. */
-  restarts = 0;
-  /** One line per crash, for the log. */
-  readonly crashLog: string[] = [];
 
   constructor(private readonly ctx: A3cContext, readonly c: A3cConfig) {
     const envSource = envSourceOf(ctx);
-    super(new PolicyCore(ctx, coreOptions({ ...c, numEnvs: 1, normReward: false }, 'v', c.shared)));
-    this.envSource = envSource;
+    super(new PolicyCore(ctx, coreOptions({ ...c, numEnvs: 1, normReward: false }, 'v', c.shared, 1)));
     // The constructor's observe() fed the live-view env's first obs to the normalizer: start clean.
     this.core.obsNorm?.rms.setState(cleanRms(this.core.obsDim));
-    this.vars = this.core.net.variables;
-    this.opt = new Optimizer(this.vars, { kind: c.optimizer, eps: c.optimEps, alpha: 0.99 });
-    this.flat = new Float32Array(paramCount(this.vars));
-    readParams(this.vars, this.flat);
+    this.opt = new Optimizer(this.core.net.variables, { kind: c.optimizer, eps: c.optimEps, alpha: 0.99 });
+    this.flat = new Float32Array(this.core.paramCount);
+    this.core.readParams(this.flat);
     this.frameObs = Float32Array.from(this.core.pool.obs);
+    this.workers = new A3cSupervisor({
+      count: c.numWorkers, numParams: this.flat.length, restart: c.restartWorkers, maxRestarts: c.maxWorkerRestarts, timeoutSec: () => c.workerTimeout,
+      init: (k, gen) => ({ type: 'init', index: k, seed: workerSeed(ctx.seed, k, gen), backend: ctx.backend, spec: ctx.spec, envSource, config: c }),
+      onReady: (k) => this.sendParams(k),
+    });
   }
 
-  override get steps(): number {
-    return this.stepCount;
-  }
-
-  /** The pids of the live workers (tests, diagnostics). */
-  get workerPids(): number[] {
-    return this.slots.map((s) => s.proc.pid ?? -1);
-  }
-
-  /** Forks every worker and waits until all are ready; then sends them θ. */
+  /** Forks every worker, waits until all are ready, then sends them θ. */
   async start(): Promise<void> {
-    for (let k = 0; k < this.c.numWorkers; k++) this.spawn(k, 0);
-    let ready = 0;
-    while (ready < this.c.numWorkers) {
-      const item = await this.next();
-      if (item.kind === 'exit') throw this.crashError(item.k, item.code, item.signal, 'while starting');
-      if (item.msg.type === 'ready') {
-        this.checkReady(item.k, item.msg.numParams);
-        ready++;
-      } else if (item.msg.type === 'error') throw workerError(item.k, item.msg);
-    }
-    for (let k = 0; k < this.slots.length; k++) this.sendParams(k);
-  }
-
-  private spawn(k: number, gen: number): void {
-    const entry = a3cWorkerEntry();
-    const proc = fork(entry, [WORKER_FLAG], {
-      execArgv: entry.endsWith('.ts') ? ['--import', 'tsx'] : [],
-      serialization: 'advanced',
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    const slot: Slot = { proc, gen, ready: false };
-    this.slots[k] = slot;
-    proc.on('message', (msg) => this.push({ k, gen, kind: 'msg', msg: msg as WorkerToParent }));
-    proc.on('exit', (code, signal) => {
-      if (!this.disposing) this.push({ k, gen, kind: 'exit', code, signal });
-    });
-    // A failed send to a dying worker surfaces as its exit; nothing to do here.
-    proc.on('error', () => {});
-    const init: A3cInitMsg = {
-      type: 'init', index: k, seed: workerSeed(this.ctx.seed, k, gen), backend: this.ctx.backend,
-      spec: this.ctx.spec, envSource: this.envSource, config: this.c,
-    };
-    proc.send(init);
-  }
-
-  private push(item: QueueItem): void {
-    this.queue.push(item);
-    const w = this.wake;
-    this.wake = null;
-    w?.();
-  }
-
-  private async next(): Promise<QueueItem> {
-    const ms = this.c.workerTimeout * 1000;
-    while (this.queue.length === 0) {
-      let timer: NodeJS.Timeout | undefined;
-      let timedOut = false;
-      await new Promise<void>((r) => {
-        this.wake = r;
-        if (ms > 0) timer = setTimeout(() => { timedOut = true; r(); }, ms);
-      });
-      clearTimeout(timer);
-      if (timedOut && this.queue.length === 0) throw new A3cWorkerCrashError(`A3C workers sent nothing for ${this.c.workerTimeout} s (hung?)`);
-    }
-    return this.queue.shift() as QueueItem;
-  }
-
-  private checkReady(k: number, numParams: number): void {
-    if (numParams !== this.flat.length) throw new A3cWorkerCrashError(`A3C worker ${k} built ${numParams} parameters, the global net has ${this.flat.length}`);
-    this.slots[k].ready = true;
-  }
-
-  private sendParams(k: number): void {
-    const s = this.slots[k];
-    if (!s.proc.connected) return;
-    const msg: A3cParamsMsg = { type: 'params', epoch: this.epoch, params: this.flat, obsRms: this.core.obsNorm ? this.core.obsNorm.rms.getState() : null };
-    s.proc.send(msg);
-  }
-
-  private crashError(k: number, code: number | null, signal: string | null, when = ''): A3cWorkerCrashError {
-    const how = signal ? `signal ${signal}` : `exit code ${code}`;
-    return new A3cWorkerCrashError(`A3C worker ${k} crashed (${how})${when ? ' ' + when : ''}`);
+    await this.workers.start();
+    for (let k = 0; k < this.c.numWorkers; k++) this.sendParams(k);
   }
 
   async update(): Promise<UpdateStats> {
@@ -346,34 +116,14 @@ export class A3c extends CoreAlgorithm {
     }
   }
 
+  /** Applies gradients as they arrive until this report's env steps are in. */
   private async runUpdate(): Promise<UpdateStats> {
     const { c } = this;
     const target = this.stepCount + c.numWorkers * c.numSteps * c.numEnvsPerWorker * c.updatesPerReport;
     const sum = new Float64Array(5);
     let count = 0;
     while (this.stepCount < target) {
-      const item = await this.next();
-      const slot = this.slots[item.k];
-      const current = item.gen === slot.gen;
-      if (item.kind === 'exit') {
-        if (!current) continue;
-        const err = this.crashError(item.k, item.code, item.signal);
-        if (!c.restartWorkers || this.restarts >= c.maxWorkerRestarts) throw err;
-        this.restarts++;
-        this.crashLog.push(`${err.message}; restarted (${this.restarts}/${c.maxWorkerRestarts})`);
-        console.warn(`[a3c] ${this.crashLog[this.crashLog.length - 1]}`);
-        this.spawn(item.k, slot.gen + 1);
-        continue;
-      }
-      const msg = item.msg;
-      if (msg.type === 'error') throw workerError(item.k, msg);
-      if (msg.type === 'ready') {
-        if (current) {
-          this.checkReady(item.k, msg.numParams);
-          this.sendParams(item.k);
-        }
-        continue;
-      }
+      const { k, msg, current } = await this.workers.nextGradient();
       // A gradient from before a loadState belongs to parameters that no longer exist.
       if (msg.epoch === this.epoch) {
         const gn = this.applyGradient(msg);
@@ -385,23 +135,21 @@ export class A3c extends CoreAlgorithm {
         sum[4] += gn;
         count++;
       }
-      if (current) this.sendParams(item.k);
+      if (current) this.sendParams(k);
       if (this.ctx.wantFrame()) this.frame();
     }
-    const out: UpdateStats = {
-      policyLoss: sum[0] / count, valueLoss: sum[1] / count, entropy: sum[2] / count, approxKl: NaN, clipFraction: NaN,
-      explainedVariance: sum[3] / count, gradNorm: sum[4] / count,
-    };
-    return this.finishUpdate(out);
+    return this.finishUpdate(updateStats({
+      policyLoss: sum[0] / count, valueLoss: sum[1] / count, entropy: sum[2] / count, explainedVariance: sum[3] / count, gradNorm: sum[4] / count,
+    }));
   }
 
-  /** Applies one worker's gradient to θ, merges its obs moments, reports its episodes. */
+  /** Applies one worker's gradient to θ (clipped), merges its obs moments, reports its episodes. */
   private applyGradient(msg: A3cGradMsg): number {
     const c = this.c;
     const lr = scheduledLr(c.lr, c.lrSchedule as LrSchedule, this.stepCount / Math.max(1, this.ctx.totalSteps));
-    const gn = applyFlatGradient(this.opt, msg.grads, lr, c.maxGradNorm);
-    readParams(this.vars, this.flat);
-    if (this.core.obsNorm && msg.obsMoments) mergeMoments(this.core.obsNorm.rms, msg.obsMoments);
+    const gn = this.core.applyFlatGradient(this.opt, msg.grads, lr, c.maxGradNorm);
+    this.core.readParams(this.flat);
+    if (this.core.obsNorm && msg.obsMoments) this.core.obsNorm.rms.merge(msg.obsMoments);
     this.stepCount += msg.stats[4];
     this.applied++;
     this.actorStale = true;
@@ -410,11 +158,31 @@ export class A3c extends CoreAlgorithm {
     return gn;
   }
 
+  private sendParams(k: number): void {
+    const msg: A3cParamsMsg = { type: 'params', epoch: this.epoch, params: this.flat, obsRms: this.core.obsNorm ? this.core.obsNorm.rms.getState() : null };
+    this.workers.send(k, msg);
+  }
+
+  override get steps(): number {
+    return this.stepCount;
+  }
+
+  /** The pids of the live workers (tests, diagnostics). */
+  get workerPids(): number[] {
+    return this.workers.pids;
+  }
+  get restarts(): number {
+    return this.workers.restarts;
+  }
+  get crashLog(): readonly string[] {
+    return this.workers.crashLog;
+  }
+
   protected override refreshActor(): void {
     this.syncActor();
   }
 
-  /** Rebuilds the JS actor only when θ changed since the last rebuild. */
+  /** Rebuilds the JS actor only when θ changed since the last rebuild (TF.js path; a no-op on the engine). */
   private syncActor(): void {
     if (!this.actorStale) return;
     this.core.syncActor();
@@ -443,7 +211,7 @@ export class A3c extends CoreAlgorithm {
     tensors['frameObs'] = Float32Array.from(this.frameObs);
     json['a3cSteps'] = this.stepCount;
     json['applied'] = this.applied;
-    json['restarts'] = this.restarts;
+    json['restarts'] = this.workers.restarts;
   }
 
   protected override loadExtra(state: AlgoState): void {
@@ -451,9 +219,9 @@ export class A3c extends CoreAlgorithm {
     if (fo) this.frameObs.set(fo);
     this.stepCount = Number(state.json['a3cSteps']);
     this.applied = Number(state.json['applied'] ?? 0);
-    this.restarts = Number(state.json['restarts'] ?? 0);
+    this.workers.restarts = Number(state.json['restarts'] ?? 0);
     if (!Number.isFinite(this.stepCount)) throw new RangeError('loadState: checkpoint lacks "a3cSteps"');
-    readParams(this.vars, this.flat);
+    this.core.readParams(this.flat);
     // Workers busy with the old θ: their gradients are dropped (epoch) and they get the new θ.
     this.epoch++;
   }
@@ -461,17 +229,19 @@ export class A3c extends CoreAlgorithm {
   override async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    this.disposing = true;
-    const exits = this.slots.map((s) => new Promise<void>((resolve) => {
-      if (s.proc.exitCode !== null || s.proc.signalCode !== null) return resolve();
-      s.proc.once('exit', () => resolve());
-      if (s.proc.connected) s.proc.send({ type: 'stop' } satisfies ParentToWorker);
-      // A worker busy in a long rollout, or stuck: no more than a second's grace.
-      setTimeout(() => s.proc.kill('SIGKILL'), 1000).unref();
-    }));
-    await Promise.all(exits);
+    await this.workers.dispose();
     await super.dispose();
   }
+}
+
+function envSourceOf(ctx: A3cContext): EnvSource {
+  if (ctx.envSource) return ctx.envSource;
+  if (ctx.spec.name === 'custom') throw new RangeError('a3c: a custom MJCF task needs ctx.envSource = { kind: "custom", mjcf, preset } so the workers can build it');
+  return { kind: 'task', name: ctx.spec.name };
+}
+
+function workerSeed(seed: number, index: number, generation: number): number {
+  return (Math.imul(seed ^ 0x3c6ef372, 0x9e3779b1) + Math.imul(index + 1, 0x85ebca6b) + Math.imul(generation, 0xc2b2ae35)) >>> 0;
 }
 
 function cleanRms(d: number): Float64Array {
@@ -481,27 +251,18 @@ function cleanRms(d: number): Float64Array {
   return s;
 }
 
-function workerError(k: number, msg: { name: string; message: string }): Error {
-  const text = `A3C worker ${k}: ${msg.message}`;
-  if (msg.name === 'NonFiniteLossError' || msg.name === 'NonFiniteError') return new NonFiniteLossError(text);
-  const e = new Error(text);
-  e.name = msg.name || 'Error';
-  return e;
-}
-
-export const a3c: AlgoModule = {
+export const a3c = algoModule({
   name: 'a3c',
   title: 'Asynchronous Advantage Actor-Critic',
   summary: 'K worker processes, n-step returns, entropy bonus, one shared RMSProp/Adam; not bit-reproducible',
   schema: A3C_SCHEMA,
-  async create(ctx) {
-    const algo = new A3c(ctx, resolveConfig(A3C_SCHEMA, ctx.config as Record<string, unknown>, 'a3c'));
-    try {
-      await algo.start();
-    } catch (e) {
-      await algo.dispose();
-      throw e;
-    }
-    return algo;
-  },
-};
+}, async (ctx, c) => {
+  const algo = new A3c(ctx, c);
+  try {
+    await algo.start();
+  } catch (e) {
+    await algo.dispose();
+    throw e;
+  }
+  return algo;
+});

@@ -1,12 +1,34 @@
-// What every PolicyCore-based algorithm does alike: act, σ, snapshots and checkpoints of the core,
-// its optimizers and counters, disposal. An algorithm file then holds only its rollout and loss.
+// What every PolicyCore-based algorithm does alike, so an algorithm file holds only its rollout
+// and its loss: a gradient step's ceremony on either engine (kernel: clip and apply what the loss
+// wrote into the engine; TF.js: grads → clip → apply → dispose), the end of an update (NaN/Inf
+// checks, "not applicable" stats), acting, snapshots and checkpoints of the core and its
+// optimizers, disposal, and the AlgoModule boilerplate.
+import * as tf from '@tensorflow/tfjs';
+import { resolveConfig, type ConfigOf, type Schema } from '../config/schema.js';
+import type { KernelNet } from '../kernels/kernel-net.js';
+import { NonFiniteError } from '../rl/errors.js';
 import type { Optimizer } from '../rl/optim.js';
-import { assertFiniteNumbers, type PolicyCore } from '../rl/policy-core.js';
+import type { PolicyCore } from '../rl/policy-core.js';
 import type { PolicySnapshot } from '../policy/snapshot.js';
 import type { AlgoName } from '../protocol.js';
-import type { AlgoState, Algorithm, UpdateStats } from './types.js';
+import type { AlgoContext, AlgoModule, AlgoState, Algorithm, UpdateStats } from './types.js';
 
 export type StateTensors = Record<string, AlgoState['tensors'][string]>;
+
+/** An update's stats: what the algorithm reports, NaN ("not applicable") for the rest. */
+export function updateStats(s: Partial<UpdateStats>): UpdateStats {
+  return {
+    policyLoss: NaN, valueLoss: NaN, entropy: NaN, approxKl: NaN, clipFraction: NaN, explainedVariance: NaN, gradNorm: NaN, ...s,
+  };
+}
+
+/** An AlgoModule whose create() resolves the schema and builds the algorithm. */
+export function algoModule<S extends Schema>(
+  m: { name: AlgoName; title: string; summary: string; schema: S },
+  make: (ctx: AlgoContext, c: ConfigOf<S>) => Algorithm | Promise<Algorithm>,
+): AlgoModule {
+  return { ...m, create: async (ctx) => make(ctx, resolveConfig(m.schema, ctx.config as Record<string, unknown>, m.name)) };
+}
 
 export abstract class CoreAlgorithm implements Algorithm {
   abstract readonly name: AlgoName;
@@ -30,19 +52,45 @@ export abstract class CoreAlgorithm implements Algorithm {
 
   abstract update(): Promise<UpdateStats>;
 
+  get gradientStep(): string | undefined {
+    return this.core.engine ? 'WASM-SIMD kernel engine' : undefined;
+  }
+
+  /** The kernel engine (the algorithm checked `core.engine` before taking the kernel path). */
+  protected get engine(): KernelNet {
+    return this.core.engine as KernelNet;
+  }
+
   /**
-   * How every update ends: NaN/Inf in the named stats or in any parameter throws (the trainer then
-   * keeps its last good checkpoint), and the JS actor used for acting gets the new weights.
+   * TF.js path: the gradient of `loss` with respect to opt's variables, clipped to maxNorm and
+   * applied at lr. `loss` may hand out one tensor of statistics through `keep`; returns its values
+   * and the pre-clip gradient norm.
+   */
+  protected tfStep(opt: Optimizer, lr: number, maxNorm: number, loss: (keep: (stats: tf.Tensor) => void) => tf.Scalar): { norm: number; stats: Float32Array } {
+    let kept: tf.Tensor | undefined;
+    const vars = opt.vars as tf.Variable[];
+    const { value, grads } = tf.variableGrads(() => loss((s) => { kept = tf.keep(s); }), vars);
+    const normT = opt.applyClipped(vars.map((v) => grads[v.name]), lr, maxNorm);
+    const norm = normT.dataSync()[0];
+    const stats = kept ? (kept.dataSync() as Float32Array) : new Float32Array(0);
+    tf.dispose([value, normT, ...Object.values(grads)]);
+    kept?.dispose();
+    return { norm, stats };
+  }
+
+  /**
+   * How every update ends: NaN/Inf in the named stats or in any parameter throws NonFiniteError
+   * (the trainer then keeps its last good checkpoint), and the actor used for acting is current.
    */
   protected finishUpdate(stats: UpdateStats, mustBeFinite: readonly (keyof UpdateStats)[] = ['policyLoss', 'valueLoss', 'gradNorm']): UpdateStats {
     const values: Record<string, number> = {};
     for (const k of mustBeFinite) values[k] = stats[k];
     assertFiniteNumbers(`${this.name} update`, values);
-    this.core.net.assertFinite(`${this.name} update`);
+    this.core.assertFinite(`${this.name} update`);
     this.refreshActor();
     return stats;
   }
-  /** Copies the trained weights into the JS actor (A3C does it lazily). */
+  /** TF.js path: copies the trained weights into the JS actor (A3C does it lazily). */
   protected refreshActor(): void {
     this.core.syncActor();
   }
@@ -66,6 +114,7 @@ export abstract class CoreAlgorithm implements Algorithm {
     this.core.saveInto(tensors, json);
     for (const [name, opt] of Object.entries(this.optimizers())) {
       if (!opt) continue;
+      this.core.engine?.pushOptimizer(opt);
       const o = opt.getState();
       tensors[name] = o.slots;
       json[`${name}Step`] = o.step;
@@ -82,6 +131,7 @@ export abstract class CoreAlgorithm implements Algorithm {
       const slots = state.tensors[name];
       if (!slots) throw new RangeError(`loadState: checkpoint lacks "${name}"`);
       opt.setState({ slots: slots as Float32Array, step: Number(state.json[`${name}Step`]) });
+      this.core.engine?.pullOptimizer(opt);
     }
     this.updates = Number(state.json['updates'] ?? 0);
     this.loadExtra(state);
@@ -91,4 +141,9 @@ export abstract class CoreAlgorithm implements Algorithm {
     for (const opt of Object.values(this.optimizers())) opt?.dispose();
     this.core.dispose();
   }
+}
+
+/** Throws NonFiniteError if a reported number is NaN or ±Inf. */
+export function assertFiniteNumbers(where: string, values: Record<string, number>): void {
+  for (const [k, v] of Object.entries(values)) if (!Number.isFinite(v)) throw new NonFiniteError(`${where}: ${k} (${v})`);
 }

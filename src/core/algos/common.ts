@@ -24,6 +24,7 @@ export const OPTIM_FIELDS = {
   lrSchedule: choice('linear', ['constant', 'linear'] as const, 'learning-rate schedule: constant, or linear decay to 0 at totalSteps'),
   optimEps: num(1e-5, 'ε in the optimizer denominator', { min: 0 }),
   maxGradNorm: num(0.5, 'clip the global gradient norm to this (0: off)', { min: 0 }),
+  gradKernel: choice('auto', ['auto', 'fused', 'tf'] as const, 'the net’s arithmetic (acting, values, gradient steps): the WASM-SIMD kernel engine (auto, fused) or TF.js ops (tf, the reference)'),
 } as const;
 
 export const gammaField = num(0.99, 'discount γ', { min: 0, max: 1 });
@@ -31,12 +32,14 @@ export const numEnvsField = (d: number) => int(d, 'parallel environments', 1, 25
 
 type Cfg = Readonly<Record<string, unknown>>;
 
-export function coreOptions(c: Cfg, critic: CoreOptions['critic'], shared: boolean): CoreOptions {
+/** `trainRows`: the most rows one training forward takes (sizes the kernel engine's buffers). */
+export function coreOptions(c: Cfg, critic: CoreOptions['critic'], shared: boolean, trainRows: number): CoreOptions {
   return {
     numEnvs: c.numEnvs as number, gamma: c.gamma as number, hidden: c.hidden as number[], activation: c.activation as CoreOptions['activation'],
     shared, sigma: c.sigma as CoreOptions['sigma'], squash: c.squash as CoreOptions['squash'], orthoInit: c.orthoInit as boolean,
     logStdInit: c.logStdInit as number, normObs: c.normObs as boolean, obsClip: c.obsClip as number,
     normReward: c.normReward as boolean, rewardClip: c.rewardClip as number, critic,
+    kernel: c.gradKernel !== 'tf', trainRows,
   };
 }
 

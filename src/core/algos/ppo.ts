@@ -7,18 +7,16 @@
 //   L_V      = ½ E[(V_θ(s_t) − R_t)²]            (or the clipped form)
 //   loss     = L_clip − c_ent·H[π_θ] + c_V·L_V
 import * as tf from '@tensorflow/tfjs';
-import { bool, choice, int, num, type ConfigOf, resolveConfig } from '../config/schema.js';
+import { bool, int, num, type ConfigOf } from '../config/schema.js';
 import { explainedVariance, gae } from '../rl/advantages.js';
-import { selectBackend } from '../rl/backend.js';
 import { policyLogProbEntropyTf } from '../rl/distributions.js';
-import { ActorCritic } from '../rl/networks.js';
+import type { ActorCritic } from '../rl/networks.js';
 import { Optimizer, scheduledLr, type LrSchedule } from '../rl/optim.js';
-import { PolicyCore, RolloutBuffer } from '../rl/policy-core.js';
-import { FusedActorCritic, fusedUnsupportedReason } from '../kernels/fused-actor-critic.js';
-import { Rng } from '../rl/rng.js';
+import { BOTH } from '../kernels/kernel-net.js';
+import { PolicyCore, RolloutBuffer, type KernelCore } from '../rl/policy-core.js';
 import { coreOptions, gammaField, NETWORK_FIELDS, NORM_FIELDS, numEnvsField, OPTIM_FIELDS } from './common.js';
-import { CoreAlgorithm } from './base.js';
-import type { AlgoContext, AlgoModule, UpdateStats } from './types.js';
+import { algoModule, CoreAlgorithm, updateStats } from './base.js';
+import type { AlgoContext, UpdateStats } from './types.js';
 
 export const PPO_SCHEMA = {
   numEnvs: numEnvsField(1),
@@ -34,13 +32,125 @@ export const PPO_SCHEMA = {
   vfCoef: num(0.5, 'value-loss coefficient', { min: 0 }),
   targetKl: num(0, 'stop the epochs when approx-KL exceeds this (0: off)', { min: 0 }),
   shared: bool(false, 'one trunk for actor and critic'),
-  gradKernel: choice('auto', ['auto', 'fused', 'tf'] as const, 'gradient step: fused WASM-SIMD kernels (Gaussian, state-independent σ, separate nets) or TF.js ops; auto: fused where it applies'),
   ...NETWORK_FIELDS,
   ...NORM_FIELDS,
   ...OPTIM_FIELDS,
 } as const;
 export type PpoConfig = ConfigOf<typeof PPO_SCHEMA>;
 
+class Ppo extends CoreAlgorithm {
+  readonly name = 'ppo' as const;
+  private readonly opt: Optimizer;
+  private readonly buf: RolloutBuffer;
+  private readonly adv: Float32Array;
+  private readonly ret: Float32Array;
+  private readonly packed: Float32Array;
+  private readonly perm: Int32Array;
+  private readonly numUpdates: number;
+
+  constructor(ctx: AlgoContext, private readonly c: PpoConfig) {
+    super(new PolicyCore(ctx, coreOptions(c, 'v', c.shared, Math.max(1, Math.floor((c.numSteps * c.numEnvs) / c.numMinibatches)))));
+    this.opt = new Optimizer(this.core.net.variables, { kind: c.optimizer, eps: c.optimEps });
+    const { N, obsDim, actWidth } = this.core;
+    this.buf = new RolloutBuffer(c.numSteps, N, obsDim, actWidth);
+    const B = c.numSteps * N;
+    if (B < c.numMinibatches) throw new RangeError(`ppo: batch ${B} is smaller than numMinibatches ${c.numMinibatches}`);
+    this.adv = new Float32Array(B);
+    this.ret = new Float32Array(B);
+    this.packed = new Float32Array(B * (obsDim + actWidth + 4));
+    this.perm = new Int32Array(B);
+    this.numUpdates = Math.max(1, Math.floor(ctx.totalSteps / B));
+  }
+
+  async update(): Promise<UpdateStats> {
+    const { core, c, buf } = this;
+    const { obsDim, actWidth } = core;
+    core.collect(buf);
+    core.computeValues(buf);
+    gae(buf, buf.valueInfo, c.gamma, c.gaeLambda, this.adv, this.ret);
+    const B = buf.T * buf.N, W = obsDim + actWidth + 4;
+    // Pack [obs | action | old logp | adv | return | old value] once per update.
+    const P = this.packed;
+    for (let i = 0; i < B; i++) {
+      const o = i * W;
+      for (let j = 0; j < obsDim; j++) P[o + j] = buf.obs[i * obsDim + j];
+      for (let j = 0; j < actWidth; j++) P[o + obsDim + j] = buf.actions[i * actWidth + j];
+      P[o + obsDim + actWidth] = buf.logp[i];
+      P[o + obsDim + actWidth + 1] = this.adv[i];
+      P[o + obsDim + actWidth + 2] = this.ret[i];
+      P[o + obsDim + actWidth + 3] = buf.values[i];
+    }
+    const lr = scheduledLr(c.lr, c.lrSchedule as LrSchedule, this.updates / this.numUpdates);
+    const mbSize = Math.floor(B / c.numMinibatches);
+    const { s, gn, count } = core.engine ? this.epochsKernel(lr, mbSize) : this.epochsTf(lr, mbSize);
+    this.updates++;
+    return this.finishUpdate(updateStats({
+      policyLoss: s[0] / count, valueLoss: s[1] / count, entropy: s[2] / count, approxKl: s[3] / count, clipFraction: s[4] / count,
+      explainedVariance: explainedVariance(buf.values, this.ret), gradNorm: gn / count,
+    }));
+  }
+
+  /** The minibatch epochs on the kernel engine; returns summed stats and grad norms. */
+  private epochsKernel(lr: number, mbSize: number): { s: Float64Array; gn: number; count: number } {
+    const { core, c } = this, B = this.perm.length;
+    const st = new Float64Array(5), sum = new Float64Array(5);
+    let gn = 0, count = 0;
+    for (let epoch = 0; epoch < c.updateEpochs; epoch++) {
+      core.rng.shuffle(this.perm);
+      for (let s = 0; s + mbSize <= B; s += mbSize) {
+        ppoLossGrad(core as KernelCore, this.packed, this.perm.subarray(s, s + mbSize), core.obsDim, core.actWidth, c, st);
+        gn += this.engine.applyGradients(this.opt, lr, c.maxGradNorm);
+        for (let i = 0; i < 5; i++) sum[i] += st[i];
+        count++;
+      }
+      // CleanRL checks the KL of the last minibatch after each epoch.
+      if (c.targetKl > 0 && st[3] > c.targetKl) break;
+    }
+    return { s: sum, gn, count };
+  }
+
+  /** The minibatch epochs as TF.js ops (stats stay on the backend until the end). */
+  private epochsTf(lr: number, mbSize: number): { s: Float64Array; gn: number; count: number } {
+    const { core, c } = this, { net, obsDim, actWidth } = core, B = this.perm.length;
+    const data = tf.tensor2d(this.packed, [B, obsDim + actWidth + 4]);
+    let statSum: tf.Tensor1D = tf.zeros([5]);
+    let normSum: tf.Scalar = tf.scalar(0);
+    let count = 0;
+    for (let epoch = 0; epoch < c.updateEpochs; epoch++) {
+      core.rng.shuffle(this.perm);
+      let lastStats: tf.Tensor1D | undefined;
+      for (let s = 0; s + mbSize <= B; s += mbSize) {
+        const idx = tf.tensor1d(this.perm.subarray(s, s + mbSize), 'int32');
+        const mb = tf.gather(data, idx) as tf.Tensor2D;
+        const { stats: st, norm } = ppoGradStep(net, this.opt, mb, obsDim, actWidth, c, lr);
+        const ns = tf.add(statSum, st) as tf.Tensor1D, nn = tf.add(normSum, norm) as tf.Scalar;
+        statSum.dispose();
+        normSum.dispose();
+        statSum = ns;
+        normSum = nn;
+        lastStats?.dispose();
+        lastStats = st;
+        count++;
+        tf.dispose([idx, mb, norm]);
+      }
+      // One read per epoch, only when a target KL is set.
+      const stop = c.targetKl > 0 && lastStats !== undefined && (lastStats.dataSync()[3] > c.targetKl);
+      lastStats?.dispose();
+      if (stop) break;
+    }
+    data.dispose();
+    const s = Float64Array.from(statSum.dataSync()), gn = normSum.dataSync()[0];
+    statSum.dispose();
+    normSum.dispose();
+    return { s, gn, count };
+  }
+
+  protected optimizers() {
+    return { opt: this.opt };
+  }
+}
+
+// ------------------------------------------------------------------ the loss, as TF.js ops (the reference)
 /** One minibatch, split from the packed rows [obs | action | old logp | adv | return | old value]. */
 export interface PpoBatch {
   readonly obs: tf.Tensor2D;
@@ -119,30 +229,23 @@ export function ppoGradStep(net: ActorCritic, opt: Optimizer, mb: tf.Tensor2D, o
   return { stats, norm };
 }
 
-const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
-
+// ------------------------------------------------------------------ the same loss on the kernel engine
 /**
- * The step of ppoGradStep on the WASM kernels, for a Gaussian policy with state-independent σ
- * and separate actor and critic: the same loss, its gradient written out per sample, then the
- * kernels' backward passes, clipping and the optimizer. Rows `idx` of the packed rollout `data`
- * ([obs | u | old logp | adv | return | old value], width W) form the minibatch. Writes
- * [policy loss, value loss, entropy, approx KL, clip fraction] into `stats`; returns the
- * pre-clip gradient norm. Tie-breaking follows TF.js's max and clip gradients exactly.
+ * The PPO loss of ppoLoss on the kernel engine, for any policy layout: rows `idx` of the packed
+ * rollout `data` ([obs | action | old logp | adv | return | old value], width W) form the
+ * minibatch; the loss's gradient with respect to the net's outputs is written per sample, then
+ * the engine's backward fills the parameter gradients (KernelNet.applyGradients takes the step).
+ * Writes [policy loss, value loss, entropy, approx KL, clip fraction] into `stats`. Tie-breaking
+ * follows TF.js's max and clip gradients exactly.
  */
-export function ppoFusedGradStep(f: FusedActorCritic, opt: Optimizer, data: Float32Array, idx: Int32Array, obsDim: number, actDim: number, c: Pick<PpoConfig, 'clipCoef' | 'clipVloss' | 'normAdv' | 'entCoef' | 'vfCoef' | 'maxGradNorm'>, lr: number, stats: Float64Array): number {
-  ppoFusedLossGrad(f, data, idx, obsDim, actDim, c, stats);
-  return f.applyGradients(opt, lr, c.maxGradNorm);
-}
-
-/** ppoFusedGradStep's loss and gradient: fills f's gradient region and `stats`. */
-export function ppoFusedLossGrad(f: FusedActorCritic, data: Float32Array, idx: Int32Array, obsDim: number, actDim: number, c: Pick<PpoConfig, 'clipCoef' | 'clipVloss' | 'normAdv' | 'entCoef' | 'vfCoef'>, stats: Float64Array): void {
-  const F = f.arena.f32, mb = idx.length, W = obsDim + actDim + 4, eps = c.clipCoef;
-  const A0 = obsDim + actDim; // column of the old log-prob; adv, return, old value follow
+export function ppoLossGrad(core: KernelCore, data: Float32Array, idx: Int32Array, obsDim: number, actWidth: number, c: Pick<PpoConfig, 'clipCoef' | 'clipVloss' | 'normAdv' | 'entCoef' | 'vfCoef'>, stats: Float64Array): void {
+  const e = core.engine, head = core.head, F = e.arena.f32, mb = idx.length, W = obsDim + actWidth + 4, eps = c.clipCoef;
+  const A0 = obsDim + actWidth; // column of the old log-prob; adv, return, old value follow
   for (let r = 0; r < mb; r++) {
-    const src = idx[r] * W, dst = f.x + r * obsDim;
+    const src = idx[r] * W, dst = e.x + r * obsDim;
     for (let j = 0; j < obsDim; j++) F[dst + j] = data[src + j];
   }
-  const mu = f.actor.forward(f.x, mb), val = f.critic.forward(f.x, mb);
+  e.forward(mb, BOTH);
   // Advantages standardized per minibatch with the unbiased std, as ppoBatch.
   let advMean = 0, advScale = 1;
   if (c.normAdv) {
@@ -152,35 +255,22 @@ export function ppoFusedLossGrad(f: FusedActorCritic, data: Float32Array, idx: I
     for (let r = 0; r < mb; r++) ss += (data[idx[r] * W + A0 + 1] - advMean) ** 2;
     advScale = 1 / (Math.sqrt(ss / Math.max(1, mb - 1)) + 1e-8);
   }
-  const ls = f.logStd, dMu = f.actor.dOutput, dV = f.critic.dOutput, dLs = f.logStdGrad;
-  const inv = f.invStd; // 1/σ_j, once per step rather than twice per sample and dimension
-  for (let j = 0; j < actDim; j++) {
-    F[dLs + j] = 0;
-    inv[j] = Math.exp(-F[ls + j]);
-  }
-  let pgSum = 0, vSum = 0, klSum = 0, clipped = 0;
+  head.begin(mb);
+  const val = e.values, dV = e.dValue, dEnt = -c.entCoef / mb;
+  let pgSum = 0, vSum = 0, entSum = 0, klSum = 0, clipped = 0;
   for (let r = 0; r < mb; r++) {
     const o = idx[r] * W;
-    // log π_θ(u|s) of the stored pre-squash sample u.
-    let lp = 0;
-    for (let j = 0; j < actDim; j++) {
-      const z = (data[o + obsDim + j] - F[mu + r * actDim + j]) * inv[j];
-      lp += -0.5 * z * z - F[ls + j] - HALF_LOG_2PI;
-    }
-    const logratio = lp - data[o + A0], ratio = Math.exp(logratio);
+    const logratio = head.logProb(r, data, o + obsDim) - data[o + A0], ratio = Math.exp(logratio);
     const adv = (data[o + A0 + 1] - advMean) * advScale;
     // Clipped surrogate: max(−A·ratio, −A·clip(ratio)); its gradient reaches ratio only
     // through the unclipped branch (the clipped one is flat wherever it is the larger).
     const pg1 = -adv * ratio, pg2 = -adv * Math.min(Math.max(ratio, 1 - eps), 1 + eps);
     pgSum += Math.max(pg1, pg2);
-    const dLogp = pg1 >= pg2 ? (-adv * ratio) / mb : 0;
-    for (let j = 0; j < actDim; j++) {
-      const z = (data[o + obsDim + j] - F[mu + r * actDim + j]) * inv[j];
-      F[dMu + r * actDim + j] = dLogp * z * inv[j]; // ∂log π/∂μ = (u − μ)/σ²
-      F[dLs + j] += dLogp * (z * z - 1); // ∂log π/∂log σ = z² − 1
-    }
+    // ∂ratio/∂log π = ratio; the entropy bonus −c_ent·mean H.
+    head.addGrad(r, data, o + obsDim, pg1 >= pg2 ? (-adv * ratio) / mb : 0, dEnt);
+    entSum += head.entropy(r);
     // Value loss ½(V − R)², or ½·max((V − R)², (V_clip − R)²) with V_clip = V_old + clip(V − V_old).
-    const v = F[val + r], ret = data[o + A0 + 2];
+    const v = val[r], ret = data[o + A0 + 2];
     let dv = v - ret;
     if (c.clipVloss) {
       const oldV = data[o + A0 + 3], d = v - oldV;
@@ -196,208 +286,17 @@ export function ppoFusedLossGrad(f: FusedActorCritic, data: Float32Array, idx: I
     klSum += ratio - 1 - logratio;
     if (Math.abs(ratio - 1) > eps) clipped++;
   }
-  // The entropy bonus: H = Σ_j (log σ_j + ½ log 2πe), so ∂(−c_ent·H)/∂log σ_j = −c_ent.
-  let ent = 0;
-  for (let j = 0; j < actDim; j++) {
-    F[dLs + j] -= c.entCoef;
-    ent += F[ls + j] + 0.5 + HALF_LOG_2PI;
-  }
-  f.actor.backward(f.x, mb);
-  f.critic.backward(f.x, mb);
+  e.backward(mb, BOTH);
   stats[0] = pgSum / mb;
   stats[1] = (0.5 * vSum) / mb;
-  stats[2] = ent;
+  stats[2] = entSum / mb;
   stats[3] = klSum / mb;
   stats[4] = clipped / mb;
 }
 
-class Ppo extends CoreAlgorithm {
-  readonly name = 'ppo' as const;
-  private readonly opt: Optimizer;
-  private readonly buf: RolloutBuffer;
-  private readonly adv: Float32Array;
-  private readonly ret: Float32Array;
-  private readonly packed: Float32Array;
-  private readonly perm: Int32Array;
-  private readonly numUpdates: number;
-  /** The WASM kernels' mirror of the net, when the gradient step is fused. */
-  private readonly fused?: FusedActorCritic;
-
-  constructor(ctx: AlgoContext, private readonly c: PpoConfig) {
-    super(new PolicyCore(ctx, coreOptions(c, 'v', c.shared)));
-    this.opt = new Optimizer(this.core.net.variables, { kind: c.optimizer, eps: c.optimEps });
-    const { N, obsDim, actWidth } = this.core;
-    this.buf = new RolloutBuffer(c.numSteps, N, obsDim, actWidth);
-    const B = c.numSteps * N;
-    if (B < c.numMinibatches) throw new RangeError(`ppo: batch ${B} is smaller than numMinibatches ${c.numMinibatches}`);
-    this.adv = new Float32Array(B);
-    this.ret = new Float32Array(B);
-    this.packed = new Float32Array(B * (obsDim + actWidth + 4));
-    this.perm = new Int32Array(B);
-    this.numUpdates = Math.max(1, Math.floor(ctx.totalSteps / B));
-    const why = fusedUnsupportedReason(this.core.net.cfg);
-    if (c.gradKernel === 'fused' && why) throw new RangeError(`ppo: gradKernel "fused" is not available: ${why}`);
-    if (c.gradKernel !== 'tf' && !why) this.fused = new FusedActorCritic(this.core.net, Math.floor(B / c.numMinibatches));
-  }
-
-  async update(): Promise<UpdateStats> {
-    const { core, c, buf } = this;
-    const { obsDim, actWidth } = core;
-    core.collect(buf);
-    core.computeValues(buf);
-    gae(buf, buf.valueInfo, c.gamma, c.gaeLambda, this.adv, this.ret);
-    const B = buf.T * buf.N, W = obsDim + actWidth + 4;
-    // Pack [obs | action | old logp | adv | return | old value] once per update.
-    const P = this.packed;
-    for (let i = 0; i < B; i++) {
-      const o = i * W;
-      for (let j = 0; j < obsDim; j++) P[o + j] = buf.obs[i * obsDim + j];
-      for (let j = 0; j < actWidth; j++) P[o + obsDim + j] = buf.actions[i * actWidth + j];
-      P[o + obsDim + actWidth] = buf.logp[i];
-      P[o + obsDim + actWidth + 1] = this.adv[i];
-      P[o + obsDim + actWidth + 2] = this.ret[i];
-      P[o + obsDim + actWidth + 3] = buf.values[i];
-    }
-    const lr = scheduledLr(c.lr, c.lrSchedule as LrSchedule, this.updates / this.numUpdates);
-    const mbSize = Math.floor(B / c.numMinibatches);
-    const { s, gn, count } = this.fused ? this.epochsFused(lr, mbSize) : this.epochsTf(lr, mbSize);
-    this.updates++;
-    const stats: UpdateStats = {
-      policyLoss: s[0] / count, valueLoss: s[1] / count, entropy: s[2] / count, approxKl: s[3] / count, clipFraction: s[4] / count,
-      explainedVariance: explainedVariance(buf.values, this.ret), gradNorm: gn / count,
-    };
-    return this.finishUpdate(stats);
-  }
-
-  get gradientStep(): string | undefined {
-    return this.fused ? 'fused WASM-SIMD kernels' : undefined;
-  }
-
-  /** The minibatch epochs on the fused kernels; returns summed stats and grad norms. */
-  private epochsFused(lr: number, mbSize: number): { s: Float64Array; gn: number; count: number } {
-    const { core, c, fused } = this, f = fused as FusedActorCritic, B = this.perm.length;
-    const st = new Float64Array(5), sum = new Float64Array(5);
-    let gn = 0, count = 0;
-    f.pull(this.opt);
-    for (let epoch = 0; epoch < c.updateEpochs; epoch++) {
-      core.rng.shuffle(this.perm);
-      for (let s = 0; s + mbSize <= B; s += mbSize) {
-        gn += ppoFusedGradStep(f, this.opt, this.packed, this.perm.subarray(s, s + mbSize), core.obsDim, core.actWidth, c, lr, st);
-        for (let i = 0; i < 5; i++) sum[i] += st[i];
-        count++;
-      }
-      // CleanRL checks the KL of the last minibatch after each epoch.
-      if (c.targetKl > 0 && st[3] > c.targetKl) break;
-    }
-    f.push(this.opt);
-    return { s: sum, gn, count };
-  }
-
-  /** The minibatch epochs as TF.js ops (stats stay on the backend until the end). */
-  private epochsTf(lr: number, mbSize: number): { s: Float64Array; gn: number; count: number } {
-    const { core, c } = this, { net, obsDim, actWidth } = core, B = this.perm.length;
-    const data = tf.tensor2d(this.packed, [B, obsDim + actWidth + 4]);
-    let statSum: tf.Tensor1D = tf.zeros([5]);
-    let normSum: tf.Scalar = tf.scalar(0);
-    let count = 0;
-    for (let epoch = 0; epoch < c.updateEpochs; epoch++) {
-      core.rng.shuffle(this.perm);
-      let lastStats: tf.Tensor1D | undefined;
-      for (let s = 0; s + mbSize <= B; s += mbSize) {
-        const idx = tf.tensor1d(this.perm.subarray(s, s + mbSize), 'int32');
-        const mb = tf.gather(data, idx) as tf.Tensor2D;
-        const { stats: st, norm } = ppoGradStep(net, this.opt, mb, obsDim, actWidth, c, lr);
-        const ns = tf.add(statSum, st) as tf.Tensor1D, nn = tf.add(normSum, norm) as tf.Scalar;
-        statSum.dispose();
-        normSum.dispose();
-        statSum = ns;
-        normSum = nn;
-        lastStats?.dispose();
-        lastStats = st;
-        count++;
-        tf.dispose([idx, mb, norm]);
-      }
-      // One read per epoch, only when a target KL is set.
-      const stop = c.targetKl > 0 && lastStats !== undefined && (lastStats.dataSync()[3] > c.targetKl);
-      lastStats?.dispose();
-      if (stop) break;
-    }
-    data.dispose();
-    const s = Float64Array.from(statSum.dataSync()), gn = normSum.dataSync()[0];
-    statSum.dispose();
-    normSum.dispose();
-    return { s, gn, count };
-  }
-
-  protected optimizers() {
-    return { opt: this.opt };
-  }
-}
-
-export const ppo: AlgoModule = {
+export const ppo = algoModule({
   name: 'ppo',
   title: 'Proximal Policy Optimization',
   summary: 'clipped surrogate, GAE(λ), minibatch epochs (CleanRL defaults)',
   schema: PPO_SCHEMA,
-  async create(ctx) {
-    return new Ppo(ctx, resolveConfig(PPO_SCHEMA, ctx.config as Record<string, unknown>, 'ppo'));
-  },
-};
-
-/**
- * Benchmark hook: ms per PPO gradient step (loss, grads, clipping, Adam) for a 17→64→64→6
- * Gaussian policy plus a separate 17→64→64→1 value net at minibatch `mb`, the rollout already
- * where the step reads it, a fresh random minibatch each step. `kernel` 'fused' is the step
- * training takes by default for this net (the WASM kernels; its pull/push of the weights, once
- * per update in training, is counted here once per `iters` steps); 'tf' is the TF.js-op step on
- * `backend`, which is activated first either way.
- */
-export async function ppoGradStepBench(backend: 'wasm' | 'cpu' | 'tensorflow', mb: number, iters = 50, kernel: 'fused' | 'tf' = 'fused'): Promise<number> {
-  await selectBackend(backend);
-  const rng = new Rng(1);
-  const obsDim = 17, actDim = 6, W = obsDim + actDim + 4, B = Math.max(2048, mb);
-  const net = new ActorCritic({ obsDim, actDim, discrete: false, hidden: [64, 64], activation: 'tanh', shared: false, sigma: 'state-independent', critic: 'v', orthoInit: true, logStdInit: 0 }, rng);
-  const opt = new Optimizer(net.variables, { kind: 'adam', eps: 1e-5 });
-  const host = new Float32Array(B * W);
-  for (let i = 0; i < host.length; i++) host[i] = rng.normal() * 0.5;
-  for (let i = 0; i < B; i++) host[i * W + obsDim + actDim] = -8; // plausible old log-probs
-  const perm = Int32Array.from({ length: B }, (_, i) => i);
-  const cfg = { clipCoef: 0.2, clipVloss: true, normAdv: true, entCoef: 0, vfCoef: 0.5, maxGradNorm: 0.5 };
-  let run: (n: number) => void;
-  let done = () => {};
-  if (kernel === 'fused') {
-    const f = new FusedActorCritic(net, mb);
-    const stats = new Float64Array(5);
-    run = (n) => {
-      f.pull(opt);
-      for (let i = 0; i < n; i++) {
-        rng.shuffle(perm);
-        ppoFusedGradStep(f, opt, host, perm.subarray(0, mb), obsDim, actDim, cfg, 3e-4, stats);
-      }
-      f.push(opt);
-    };
-  } else {
-    const data = tf.tensor2d(host, [B, W]);
-    run = (n) => {
-      for (let i = 0; i < n; i++) {
-        rng.shuffle(perm);
-        const idx = tf.tensor1d(perm.subarray(0, mb), 'int32');
-        const m = tf.gather(data, idx) as tf.Tensor2D;
-        const { stats, norm } = ppoGradStep(net, opt, m, obsDim, actDim, cfg, 3e-4);
-        tf.dispose([idx, m, stats, norm]);
-      }
-    };
-    done = () => data.dispose();
-  }
-  // Warm-up long enough for V8 to tier the kernels up from its baseline WASM compiler.
-  run(kernel === 'fused' ? 100 : 5);
-  await net.variables[0].data();
-  const t0 = performance.now();
-  run(iters);
-  await net.variables[0].data();
-  const ms = (performance.now() - t0) / iters;
-  done();
-  opt.dispose();
-  net.dispose();
-  return ms;
-}
+}, (ctx, c) => new Ppo(ctx, c));

@@ -10,13 +10,14 @@
 // At a time-limit truncation δ bootstraps from the real final state and an action sampled there;
 // the next episode then starts with a fresh sample at its initial state.
 import * as tf from '@tensorflow/tfjs';
-import { choice, int, num, type ConfigOf, resolveConfig } from '../config/schema.js';
-import { categoricalLogProbTf, gaussianLogProbTf, sampleCategorical, sampleGaussian, squashValue } from '../rl/distributions.js';
+import { choice, int, num, type ConfigOf } from '../config/schema.js';
+import { BOTH, VALUE } from '../kernels/kernel-net.js';
+import { gaussianLogProbTf, sampleCategorical, sampleGaussian, squashValue } from '../rl/distributions.js';
 import { Optimizer, scheduledLr, type LrSchedule } from '../rl/optim.js';
-import { PolicyCore } from '../rl/policy-core.js';
+import { PolicyCore, type KernelCore } from '../rl/policy-core.js';
 import { coreOptions, gammaField, NETWORK_FIELDS, NORM_FIELDS, numEnvsField, OPTIM_FIELDS } from './common.js';
-import { CoreAlgorithm, type StateTensors } from './base.js';
-import type { AlgoContext, AlgoModule, AlgoState, UpdateStats } from './types.js';
+import { algoModule, CoreAlgorithm, updateStats, type StateTensors } from './base.js';
+import type { AlgoContext, AlgoState, UpdateStats } from './types.js';
 
 export const QAC_SCHEMA = {
   numEnvs: numEnvsField(8),
@@ -46,9 +47,11 @@ class Qac extends CoreAlgorithm {
   private readonly notTerm: Float32Array;
   private readonly scratch: Float64Array;
   private readonly totalSteps: number;
+  private readonly y: Float32Array;
+  private readonly st = new Float64Array(3);
 
   constructor(ctx: AlgoContext, private readonly c: QacConfig) {
-    super(new PolicyCore(ctx, coreOptions(c, 'q', false)));
+    super(new PolicyCore(ctx, coreOptions(c, 'q', false, c.numEnvs)));
     const { N, obsDim, actWidth, net } = this.core;
     if (this.core.discrete) throw new RangeError('qac: Q(s,a) takes a continuous action; use a box-action task');
     this.optPi = new Optimizer(net.actorVars, { kind: c.optimizer, eps: c.optimEps });
@@ -63,15 +66,21 @@ class Qac extends CoreAlgorithm {
     this.notTerm = new Float32Array(N);
     this.scratch = new Float64Array(this.core.actDim);
     this.totalSteps = ctx.totalSteps;
+    this.y = new Float32Array(N);
     // Initial s and a ~ π(·|s).
     this.s.set(this.core.normObs);
     this.sample(this.s, this.a);
   }
 
-  /** Samples pre-squash actions u ~ π(·|obs) for all N rows with one tf forward. */
+  /** Samples pre-squash actions u ~ π(·|obs) for all N rows with one forward of the current θ. */
   private sample(obs: Float32Array, u: Float32Array): void {
     const { core } = this;
     const { N, obsDim, actDim, net } = core;
+    if (core.engine) {
+      core.policyForward(obs, N);
+      sampleGaussian(core.lastMu, core.lastLogStd, N, actDim, core.rng, u, this.uTmp, 'none');
+      return;
+    }
     const o = tf.tidy(() => {
       const f = net.forward(tf.tensor2d(obs, [N, obsDim]), false);
       // clone: a state-independent log σ is the variable itself, which must survive the dispose below
@@ -91,7 +100,7 @@ class Qac extends CoreAlgorithm {
 
   async update(): Promise<UpdateStats> {
     const { core, c } = this;
-    const { pool, N, obsDim, actWidth, net } = core;
+    const { pool, N, obsDim, actWidth } = core;
     let sumPi = 0, sumQ = 0, sumNorm = 0;
     for (let k = 0; k < c.stepsPerUpdate; k++) {
       // take a, observe r, s'
@@ -110,29 +119,7 @@ class Qac extends CoreAlgorithm {
       this.sample(this.sBoot, this.aBoot);
       const lr = scheduledLr(c.lr, c.lrSchedule as LrSchedule, pool.steps / this.totalSteps);
       const lrQ = scheduledLr(c.criticLr, c.lrSchedule as LrSchedule, pool.steps / this.totalSteps);
-      const res = tf.tidy(() => {
-        const s = tf.tensor2d(this.s, [N, obsDim]), a = tf.tensor2d(this.a, [N, actWidth]);
-        // Targets are constants: Q_w(s,a) as the actor's Φ, and r + γ Q_w(s',a') for the critic.
-        const qSa = net.q(s, a);
-        const qNext = net.q(tf.tensor2d(this.sBoot, [N, obsDim]), tf.tensor2d(this.aBoot, [N, actWidth]));
-        const y = tf.add(tf.tensor1d(this.r), tf.mul(tf.mul(c.gamma, tf.tensor1d(this.notTerm)), qNext));
-        const { grads } = tf.variableGrads(() => {
-          const { out, logStd } = net.forward(s, false);
-          const logp = core.discrete ? categoricalLogProbTf(out, tf.reshape(a, [-1]) as tf.Tensor1D) : gaussianLogProbTf(a, out, logStd as tf.Tensor);
-          // θ ← θ + α Q_w(s,a) ∇ log π(a|s)  ⇔  descend −mean(Q·log π)
-          const piLoss = tf.neg(tf.mean(tf.mul(qSa, logp)));
-          // w ← w + α δ ∇Q_w(s,a)  ⇔  descend ½ mean(δ²) with the target held fixed
-          const qLoss = tf.mul(0.5, tf.mean(tf.square(tf.sub(y, net.q(s, a)))));
-          return tf.add(piLoss, qLoss) as tf.Scalar;
-        });
-        const nPi = this.optPi.applyClipped(net.actorVars.map((v) => grads[v.name]), lr, c.maxGradNorm);
-        const nQ = this.optQ.applyClipped(net.criticVars.map((v) => grads[v.name]), lrQ, c.maxGradNorm);
-        const out = tf.stack([tf.neg(tf.mean(qSa)), tf.mean(tf.square(tf.sub(y, qSa))), tf.add(nPi, nQ)]);
-        tf.dispose([nPi, nQ]); // kept tensors escape tidy
-        return out;
-      });
-      const v = res.dataSync();
-      res.dispose();
+      const v = core.engine ? this.stepKernel(lr, lrQ) : this.stepTf(lr, lrQ);
       sumPi += v[0];
       sumQ += v[1];
       sumNorm += v[2];
@@ -149,8 +136,44 @@ class Qac extends CoreAlgorithm {
     }
     const K = c.stepsPerUpdate;
     this.updates++;
-    const stats: UpdateStats = { policyLoss: sumPi / K, valueLoss: sumQ / K, entropy: NaN, approxKl: NaN, clipFraction: NaN, explainedVariance: NaN, gradNorm: sumNorm / K };
-    return this.finishUpdate(stats);
+    return this.finishUpdate(updateStats({ policyLoss: sumPi / K, valueLoss: sumQ / K, gradNorm: sumNorm / K }));
+  }
+
+  /** The step of the pseudo-code on the kernel engine: [−mean Q, mean δ², grad norms]. */
+  private stepKernel(lr: number, lrQ: number): Float64Array {
+    const e = this.engine, st = this.st, c = this.c;
+    qacLossGrad(this.core as KernelCore, this.s, this.a, this.sBoot, this.aBoot, this.r, this.notTerm, c.gamma, this.y, st);
+    st[2] = e.applyGradients(this.optPi, lr, c.maxGradNorm) + e.applyGradients(this.optQ, lrQ, c.maxGradNorm);
+    return st;
+  }
+
+  /** The same step as TF.js ops (the reference). */
+  private stepTf(lr: number, lrQ: number): Float32Array {
+    const { core, c } = this, { N, obsDim, actWidth, net } = core;
+    const res = tf.tidy(() => {
+      const s = tf.tensor2d(this.s, [N, obsDim]), a = tf.tensor2d(this.a, [N, actWidth]);
+      // Targets are constants: Q_w(s,a) as the actor's Φ, and r + γ Q_w(s',a') for the critic.
+      const qSa = net.q(s, a);
+      const qNext = net.q(tf.tensor2d(this.sBoot, [N, obsDim]), tf.tensor2d(this.aBoot, [N, actWidth]));
+      const y = tf.add(tf.tensor1d(this.r), tf.mul(tf.mul(c.gamma, tf.tensor1d(this.notTerm)), qNext));
+      const { grads } = tf.variableGrads(() => {
+        const { out, logStd } = net.forward(s, false);
+        const logp = gaussianLogProbTf(a, out, logStd as tf.Tensor);
+        // θ ← θ + α Q_w(s,a) ∇ log π(a|s)  ⇔  descend −mean(Q·log π)
+        const piLoss = tf.neg(tf.mean(tf.mul(qSa, logp)));
+        // w ← w + α δ ∇Q_w(s,a)  ⇔  descend ½ mean(δ²) with the target held fixed
+        const qLoss = tf.mul(0.5, tf.mean(tf.square(tf.sub(y, net.q(s, a)))));
+        return tf.add(piLoss, qLoss) as tf.Scalar;
+      });
+      const nPi = this.optPi.applyClipped(net.actorVars.map((v) => grads[v.name]), lr, c.maxGradNorm);
+      const nQ = this.optQ.applyClipped(net.criticVars.map((v) => grads[v.name]), lrQ, c.maxGradNorm);
+      const out = tf.stack([tf.neg(tf.mean(qSa)), tf.mean(tf.square(tf.sub(y, qSa))), tf.add(nPi, nQ)]);
+      tf.dispose([nPi, nQ]); // kept tensors escape tidy
+      return out;
+    });
+    const v = res.dataSync() as Float32Array;
+    res.dispose();
+    return v;
   }
 
   protected optimizers() {
@@ -166,12 +189,36 @@ class Qac extends CoreAlgorithm {
   }
 }
 
-export const qac: AlgoModule = {
+// ------------------------------------------------------------------ the step's losses on the kernel engine
+/**
+ * One step of the pseudo-code on the kernel engine, the losses of stepTf: −mean(Q_w(s,a)·log π(a|s))
+ * for θ and ½·mean((r + γQ_w(s',a') − Q_w(s,a))²) for w, the target y held fixed. Leaves both
+ * gradients in the engine; writes [−mean Q_w(s,a), mean δ²] into stats[0..1].
+ */
+export function qacLossGrad(core: KernelCore, s: Float32Array, a: Float32Array, sNext: Float32Array, aNext: Float32Array, r: Float32Array, notTerm: Float32Array, gamma: number, y: Float32Array, stats: Float64Array): void {
+  const e = core.engine, head = core.head, F = e.arena.f32, N = r.length, aw = a.length / N, q = e.values, dQ = e.dValue;
+  e.load(sNext, N, aNext);
+  e.forward(N, VALUE);
+  for (let n = 0; n < N; n++) y[n] = r[n] + gamma * notTerm[n] * q[n];
+  e.load(s, N, a);
+  e.forward(N, BOTH);
+  head.begin(N);
+  let qSum = 0, d2 = 0;
+  for (let n = 0; n < N; n++) {
+    const qn = q[n], delta = y[n] - qn;
+    head.addGrad(n, a, n * aw, -qn / N, 0); // ∂/∂log π of −mean(Q·log π)
+    F[dQ + n] = -delta / N; // ∂/∂Q of ½ mean(δ²)
+    qSum += qn;
+    d2 += delta * delta;
+  }
+  e.backward(N, BOTH);
+  stats[0] = -qSum / N;
+  stats[1] = d2 / N;
+}
+
+export const qac = algoModule({
   name: 'qac',
   title: 'Q Actor-Critic (online)',
   summary: 'the lecture’s online Q actor-critic: Φ = Q_w(s,a), SARSA-style TD critic, every step',
   schema: QAC_SCHEMA,
-  async create(ctx) {
-    return new Qac(ctx, resolveConfig(QAC_SCHEMA, ctx.config as Record<string, unknown>, 'qac'));
-  },
-};
+}, (ctx, c) => new Qac(ctx, c));

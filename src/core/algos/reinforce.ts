@@ -9,14 +9,16 @@
 // Critics, when Φ needs one, are fitted on the same batch by a few full-batch regression steps.
 import * as tf from '@tensorflow/tfjs';
 import { bool, choice, int, num, type ConfigOf, resolveConfig } from '../config/schema.js';
+import { POLICY, VALUE } from '../kernels/kernel-net.js';
 import { explainedVariance, normalizeInPlace } from '../rl/advantages.js';
-import { computePhi, PHI_CHOICES, phiCritic, type Phi } from '../rl/phi.js';
+import type { ActorCritic } from '../rl/networks.js';
+import { computePhi, PHI_CHOICES, phiCritic, type Phi, type PhiCritic } from '../rl/phi.js';
 import { policyLogProbEntropyTf } from '../rl/distributions.js';
 import { Optimizer, scheduledLr, type LrSchedule } from '../rl/optim.js';
-import { PolicyCore, RolloutBuffer } from '../rl/policy-core.js';
+import { PolicyCore, RolloutBuffer, type KernelCore } from '../rl/policy-core.js';
 import { coreOptions, gammaField, NETWORK_FIELDS, NORM_FIELDS, numEnvsField, OPTIM_FIELDS } from './common.js';
-import { CoreAlgorithm, type StateTensors } from './base.js';
-import type { AlgoContext, AlgoModule, AlgoState, Algorithm, UpdateStats } from './types.js';
+import { algoModule, CoreAlgorithm, updateStats, type StateTensors } from './base.js';
+import type { AlgoContext, AlgoState, Algorithm, UpdateStats } from './types.js';
 
 
 export const REINFORCE_SCHEMA = {
@@ -40,6 +42,15 @@ export const REINFORCE_SCHEMA = {
 } as const;
 export type ReinforceConfig = ConfigOf<typeof REINFORCE_SCHEMA>;
 
+/** The longest episode the staging buffers hold. */
+function episodeCap(ctx: AlgoContext): number {
+  return Math.max(1, ctx.spec.maxEpisodeSteps > 0 && Number.isFinite(ctx.spec.maxEpisodeSteps) ? ctx.spec.maxEpisodeSteps : 10_000);
+}
+/** The most steps a batch can hold: batchSteps plus one unfinished episode per env. */
+function reinforceCapacity(ctx: AlgoContext, c: ReinforceConfig): number {
+  return c.batchSteps + c.numEnvs * episodeCap(ctx);
+}
+
 class Reinforce extends CoreAlgorithm {
   readonly name = 'reinforce' as const;
   private readonly opt: Optimizer;
@@ -56,29 +67,79 @@ class Reinforce extends CoreAlgorithm {
   private readonly active: Uint8Array;
   private buf: RolloutBuffer;
   private readonly row: Float32Array;
+  private readonly st = new Float64Array(2);
   /** Per-env views (made once: the step loop allocates nothing). */
   private readonly normObsRow: Float32Array[];
   private readonly uRow: Float32Array[];
   private readonly obsRow: Float32Array[];
 
   constructor(ctx: AlgoContext, private readonly c: ReinforceConfig) {
-    super(new PolicyCore(ctx, coreOptions(c, phiCritic(c.phi), false)));
+    super(new PolicyCore(ctx, coreOptions(c, phiCritic(c.phi), false, reinforceCapacity(ctx, c))));
     const { N, obsDim, actWidth, net } = this.core;
     this.opt = new Optimizer(net.actorVars, { kind: c.optimizer, eps: c.optimEps });
     if (net.criticVars.length > 0) this.vOpt = new Optimizer(net.criticVars, { kind: c.optimizer, eps: c.optimEps });
-    this.cap = Math.max(1, ctx.spec.maxEpisodeSteps > 0 && Number.isFinite(ctx.spec.maxEpisodeSteps) ? ctx.spec.maxEpisodeSteps : 10_000);
+    this.cap = episodeCap(ctx);
     this.stObs = Array.from({ length: N }, () => new Float32Array(this.cap * obsDim));
     this.stAct = Array.from({ length: N }, () => new Float32Array(this.cap * actWidth));
     this.stRew = Array.from({ length: N }, () => new Float32Array(this.cap));
     this.stLen = new Int32Array(N);
     this.active = new Uint8Array(N);
-    this.buf = new RolloutBuffer(c.batchSteps + N * this.cap, 1, obsDim, actWidth);
+    this.buf = new RolloutBuffer(reinforceCapacity(ctx, c), 1, obsDim, actWidth);
     this.row = new Float32Array(actWidth);
     const core = this.core;
     this.normObsRow = Array.from({ length: N }, (_, n) => core.normObs.subarray(n * obsDim, (n + 1) * obsDim));
     this.uRow = Array.from({ length: N }, (_, n) => core.u.subarray(n * actWidth, (n + 1) * actWidth));
     this.obsRow = Array.from({ length: N }, (_, n) => core.pool.obs.subarray(n * obsDim, (n + 1) * obsDim));
     this.numUpdates = Math.max(1, Math.floor(ctx.totalSteps / c.batchSteps));
+  }
+
+  async update(): Promise<UpdateStats> {
+    const { core, c } = this;
+    const { obsDim: od, actWidth: aw } = core;
+    const { T, episodes } = this.collectEpisodes();
+    // A [T, 1] view of the batch for the estimators.
+    const b = this.buf;
+    const roll = { T, N: 1, rewards: b.rewards.subarray(0, T), terminated: b.terminated.subarray(0, T), truncated: b.truncated.subarray(0, T) };
+    const values = b.values.subarray(0, T), truncValues = b.truncValues.subarray(0, T);
+    const vinfo = { values, truncValues, lastValues: b.lastValues };
+    const phi = new Float32Array(T), target = new Float32Array(T);
+    const kind = phiCritic(c.phi);
+    const obs = b.obs.subarray(0, T * od), act = b.actions.subarray(0, T * aw);
+    if (kind === 'v') {
+      for (let i = 0; i < T; i++) if (roll.truncated[i]) core.valuesOf(b.truncObs.subarray(i * od, (i + 1) * od), 1, truncValues.subarray(i, i + 1));
+      // The batch last: on the engine its critic activations are then still there for the first regression step.
+      core.valuesOf(obs, T, values);
+    }
+    if (kind === 'q') core.qValuesOf(obs, act, T, values);
+    computePhi(c.phi, roll, vinfo, c, phi, target, kind === 'q' ? values : undefined);
+    if (c.normPhi) normalizeInPlace(phi);
+    const lr = scheduledLr(c.lr, c.lrSchedule as LrSchedule, this.updates / this.numUpdates);
+    // The policy-gradient step, then a few regression steps of the critic on this batch's targets.
+    const fitCritic = this.vOpt !== undefined && c.vfIters > 0;
+    let s: ArrayLike<number>, gn: number, vLoss = NaN;
+    if (core.engine) {
+      const e = this.engine, st = this.st;
+      e.load(obs, T, kind === 'q' ? act : undefined);
+      reinforceLossGrad(core as KernelCore, act, phi, T, episodes, c.entCoef, st);
+      gn = e.applyGradients(this.opt, lr, c.maxGradNorm);
+      s = st;
+      if (fitCritic) for (let k = 0; k < c.vfIters; k++) {
+        // The policy step left the critic's forward of this batch (values above) untouched.
+        vLoss = criticLossGrad(core as KernelCore, target, T, k > 0);
+        e.applyGradients(this.vOpt as Optimizer, c.vfLr, 0);
+      }
+    } else {
+      const obsT = tf.tensor2d(obs, [T, od]), actT = tf.tensor2d(act, [T, aw]), phiT = tf.tensor1d(phi), tgt = tf.tensor1d(target);
+      ({ norm: gn, stats: s } = this.tfStep(this.opt, lr, c.maxGradNorm, (keep) => reinforceLoss(core.net, obsT, actT, phiT, episodes, c.entCoef, keep)));
+      if (fitCritic) for (let k = 0; k < c.vfIters; k++)
+        vLoss = this.tfStep(this.vOpt as Optimizer, c.vfLr, 0, (keep) => criticLoss(core.net, obsT, actT, tgt, kind, keep)).stats[0];
+      tf.dispose([obsT, actT, phiT, tgt]);
+    }
+    this.updates++;
+    // valueLoss is NaN when Φ_t uses no critic.
+    return this.finishUpdate(updateStats({
+      policyLoss: s[0], valueLoss: vLoss, entropy: s[1], explainedVariance: kind === 'none' ? NaN : explainedVariance(values, target), gradNorm: gn,
+    }), ['policyLoss', 'gradNorm']);
   }
 
   /** Runs the envs until ≥ batchSteps steps of whole episodes are in the batch. Returns (T, episodes). */
@@ -148,69 +209,6 @@ class Reinforce extends CoreAlgorithm {
     return { T, episodes };
   }
 
-  async update(): Promise<UpdateStats> {
-    const { core, c } = this;
-    const { net, obsDim: od, actWidth: aw } = core;
-    const { T, episodes } = this.collectEpisodes();
-    // A [T, 1] view of the batch for the estimators.
-    const b = this.buf;
-    const roll = { T, N: 1, rewards: b.rewards.subarray(0, T), terminated: b.terminated.subarray(0, T), truncated: b.truncated.subarray(0, T) };
-    const values = b.values.subarray(0, T), truncValues = b.truncValues.subarray(0, T);
-    const vinfo = { values, truncValues, lastValues: b.lastValues };
-    const phi = new Float32Array(T), target = new Float32Array(T);
-    const kind = phiCritic(c.phi);
-    const obsT = tf.tensor2d(b.obs.subarray(0, T * od), [T, od]);
-    const actT = tf.tensor2d(b.actions.subarray(0, T * aw), [T, aw]);
-    if (kind === 'v') {
-      core.valuesOf(b.obs, T, values);
-      for (let i = 0; i < T; i++) if (roll.truncated[i]) core.valuesOf(b.truncObs.subarray(i * od, (i + 1) * od), 1, truncValues.subarray(i, i + 1));
-    }
-    let q: Float32Array | undefined;
-    if (kind === 'q') {
-      const qt = tf.tidy(() => net.q(obsT, actT));
-      q = qt.dataSync() as Float32Array;
-      values.set(q);
-      qt.dispose();
-    }
-    computePhi(c.phi, roll, vinfo, c, phi, target, q);
-    if (c.normPhi) normalizeInPlace(phi);
-    const lr = scheduledLr(c.lr, c.lrSchedule as LrSchedule, this.updates / this.numUpdates);
-    // ---- the policy-gradient step: loss = −1/|D| Σ_t log π(a_t|s_t) Φ_t − c_ent H
-    const phiT = tf.tensor1d(phi);
-    let stats: tf.Tensor1D | undefined;
-    const { grads, value } = tf.variableGrads(() => {
-      const { out, logStd } = net.forward(obsT, false);
-      const { logp, ent } = policyLogProbEntropyTf(net.cfg.discrete, out, logStd, actT);
-      const pg = tf.div(tf.neg(tf.sum(tf.mul(logp, phiT))), episodes) as tf.Scalar;
-      stats = tf.keep(tf.stack([pg, ent]) as tf.Tensor1D);
-      return tf.sub(pg, tf.mul(c.entCoef, ent)) as tf.Scalar;
-    }, net.actorVars);
-    const norm = this.opt.applyClipped(net.actorVars.map((v) => grads[v.name]), lr, c.maxGradNorm);
-    const s = (stats as unknown as tf.Tensor1D).dataSync(), gn = norm.dataSync()[0];
-    tf.dispose([value, stats as unknown as tf.Tensor, norm, ...Object.values(grads), phiT]);
-    // ---- the critic: a few regression steps on this batch's targets
-    let vLoss = NaN;
-    if (this.vOpt && c.vfIters > 0) {
-      const tgt = tf.tensor1d(target);
-      for (let k = 0; k < c.vfIters; k++) {
-        const r = tf.variableGrads(() => tf.mean(tf.square(tf.sub(kind === 'q' ? net.q(obsT, actT) : net.value(obsT), tgt))) as tf.Scalar, net.criticVars);
-        this.vOpt.apply(net.criticVars.map((v) => r.grads[v.name]), c.vfLr);
-        if (k === c.vfIters - 1) vLoss = r.value.dataSync()[0];
-        tf.dispose([r.value, ...Object.values(r.grads)]);
-      }
-      tgt.dispose();
-    }
-    obsT.dispose();
-    actT.dispose();
-    this.updates++;
-    const out: UpdateStats = {
-      policyLoss: s[0], valueLoss: vLoss, entropy: s[1], approxKl: NaN, clipFraction: NaN,
-      explainedVariance: kind === 'none' ? NaN : explainedVariance(values, target), gradNorm: gn,
-    };
-    // valueLoss is NaN when Φ_t uses no critic.
-    return this.finishUpdate(out, ['policyLoss', 'gradNorm']);
-  }
-
   protected optimizers() {
     return { opt: this.opt, vOpt: this.vOpt };
   }
@@ -222,15 +220,67 @@ class Reinforce extends CoreAlgorithm {
   }
 }
 
-export const reinforce: AlgoModule = {
+// ------------------------------------------------------------------ the losses, as TF.js ops (the reference)
+/** −1/|D| Σ_t log π(a_t|s_t) Φ_t − c_ent·mean H; hands [policy loss, entropy] to `keep`. */
+export function reinforceLoss(net: ActorCritic, obs: tf.Tensor2D, act: tf.Tensor2D, phi: tf.Tensor1D, episodes: number, entCoef: number, keep: (t: tf.Tensor) => void): tf.Scalar {
+  const { out, logStd } = net.forward(obs, false);
+  const { logp, ent } = policyLogProbEntropyTf(net.cfg.discrete, out, logStd, act);
+  const pg = tf.div(tf.neg(tf.sum(tf.mul(logp, phi))), episodes) as tf.Scalar;
+  keep(tf.stack([pg, ent]));
+  return tf.sub(pg, tf.mul(entCoef, ent)) as tf.Scalar;
+}
+
+/** The critic's regression mean((V(s) − target)²) (or Q(s, a)); hands [loss] to `keep`. */
+export function criticLoss(net: ActorCritic, obs: tf.Tensor2D, act: tf.Tensor2D, target: tf.Tensor1D, kind: PhiCritic, keep: (t: tf.Tensor) => void): tf.Scalar {
+  const loss = tf.mean(tf.square(tf.sub(kind === 'q' ? net.q(obs, act) : net.value(obs), target))) as tf.Scalar;
+  keep(tf.reshape(loss, [1]));
+  return loss;
+}
+
+// ------------------------------------------------------------------ the same losses on the kernel engine
+/**
+ * reinforceLoss on the kernel engine, on the T rows already loaded: per-sample gradients
+ * ∂/∂log π = −Φ_t/|D| and the entropy bonus, then the policy's backward. Writes [policy loss,
+ * entropy] into `stats`.
+ */
+export function reinforceLossGrad(core: KernelCore, act: Float32Array, phi: Float32Array, T: number, episodes: number, entCoef: number, stats: Float64Array): void {
+  const e = core.engine, head = core.head, aw = act.length / T;
+  e.forward(T, POLICY);
+  head.begin(T);
+  let pg = 0, ent = 0;
+  for (let r = 0; r < T; r++) {
+    pg -= head.logProb(r, act, r * aw) * phi[r];
+    head.addGrad(r, act, r * aw, -phi[r] / episodes, -entCoef / T);
+    ent += head.entropy(r);
+  }
+  e.backward(T, POLICY);
+  stats[0] = pg / episodes;
+  stats[1] = ent / T;
+}
+
+/**
+ * criticLoss on the kernel engine (rows loaded, with actions for a Q critic); returns the loss.
+ * `forward` false: the critic's forward of these rows with the current weights is still in the engine.
+ */
+export function criticLossGrad(core: KernelCore, target: Float32Array, T: number, forward = true): number {
+  const e = core.engine, F = e.arena.f32, v = e.values, dV = e.dValue;
+  if (forward) e.forward(T, VALUE);
+  let loss = 0;
+  for (let r = 0; r < T; r++) {
+    const d = v[r] - target[r];
+    loss += d * d;
+    F[dV + r] = (2 * d) / T;
+  }
+  e.backward(T, VALUE);
+  return loss / T;
+}
+
+export const reinforce = algoModule({
   name: 'reinforce',
   title: 'REINFORCE (vanilla policy gradient)',
   summary: 'whole-episode batches; Φ_t = total return, reward-to-go, baseline, Q, TD, n-step or GAE',
   schema: REINFORCE_SCHEMA,
-  async create(ctx) {
-    return new Reinforce(ctx, resolveConfig(REINFORCE_SCHEMA, ctx.config as Record<string, unknown>, 'reinforce'));
-  },
-};
+}, (ctx, c) => new Reinforce(ctx, c));
 
 /** For tests and teaching tools: the concrete class (exposes the core). */
 export async function createReinforce(ctx: AlgoContext): Promise<Algorithm & { core: PolicyCore }> {

@@ -106,15 +106,23 @@ export class WasmMlpStack {
     return out[layers.length - 1];
   }
 
-  /** With dOut[last] filled with dL/d(output), writes every layer's parameter gradients (x: the forward's input). */
-  backward(x: number, rows: number): void {
+  /**
+   * With dOut[last] filled with dL/d(output), writes every layer's parameter gradients (x: the
+   * forward's input) and, when `dx` is given, dL/dx there (a head passing its gradient on to a trunk).
+   */
+  backward(x: number, rows: number, dx = -1): void {
     const { a, layers, out, dOut, gradShift } = this;
     for (let k = layers.length - 1; k >= 0; k--) {
       const l = layers[k];
       const inp = k === 0 ? x : out[k - 1];
       a.k.denseBackward(a.ptr(inp), rows, l.inDim, a.ptr(l.w), l.outDim, a.ptr(out[k]), l.act, a.ptr(dOut[k]),
-        a.ptr(l.w + gradShift), a.ptr(l.b + gradShift), k === 0 ? 0 : a.ptr(dOut[k - 1]), a.ptr(this.scratch));
+        a.ptr(l.w + gradShift), a.ptr(l.b + gradShift), k > 0 ? a.ptr(dOut[k - 1]) : dx >= 0 ? a.ptr(dx) : 0, a.ptr(this.scratch));
     }
+  }
+
+  /** Float offset of the last layer's output (valid after forward). */
+  get output(): number {
+    return this.out[this.layers.length - 1];
   }
 
   /** Float offset of dL/d(output of the last layer), to be filled before backward. */

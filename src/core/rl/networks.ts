@@ -3,6 +3,7 @@
 // A plain-JS mirror of the actor (JsMlp) runs the rollout loop without touching tf at all.
 import * as tf from '@tensorflow/tfjs';
 import type { Activation, DenseLayer, ObsNormSnapshot, PolicySnapshot } from '../policy/snapshot.js';
+import { NonFiniteError } from './errors.js';
 import type { Rng } from './rng.js';
 
 export type { Activation };
@@ -289,7 +290,7 @@ export class ActorCritic {
   assertFinite(where: string): void {
     for (const { name, v } of this.named) {
       const d = v.dataSync();
-      for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) throw new NonFiniteError(`${where}: parameter ${name} became ${d[i]}`);
+      for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) throw new NonFiniteError(`${where}: parameter ${name} (${d[i]})`);
     }
   }
 
@@ -319,13 +320,6 @@ export class ActorCritic {
 
   dispose(): void {
     for (const { v } of this.named) v.dispose();
-  }
-}
-
-export class NonFiniteError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'NonFiniteError';
   }
 }
 

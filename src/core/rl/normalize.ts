@@ -27,11 +27,30 @@ export class RunningMeanStd {
       let bv = 0;
       for (let r = 0; r < rows; r++) bv += (x[r * d + j] - bm) ** 2;
       bv /= m;
-      const delta = bm - this.mean[j];
-      this.mean[j] += (delta * m) / tot;
-      this.var[j] = (this.var[j] * n + bv * m + (delta * delta * n * m) / tot) / tot;
+      this.mergeDim(j, bm, bv, n, m, tot);
     }
     this.count = tot;
+  }
+
+  /**
+   * Merges another stream's statistics, given as getState() writes them (mean, var, count): A3C
+   * workers send the moments of the observations they saw. A count of 0 changes nothing.
+   */
+  merge(moments: ArrayLike<number>): void {
+    const d = this.dim;
+    if (moments.length !== 2 * d + 1) throw new RangeError(`RunningMeanStd.merge: expected ${2 * d + 1} numbers, got ${moments.length}`);
+    const m = moments[2 * d];
+    if (!(m > 0)) return;
+    const n = this.count, tot = n + m;
+    for (let j = 0; j < d; j++) this.mergeDim(j, moments[j], moments[d + j], n, m, tot);
+    this.count = tot;
+  }
+
+  /** Chan et al.'s rule for one dimension: n values so far, m new ones with mean bm, variance bv. */
+  private mergeDim(j: number, bm: number, bv: number, n: number, m: number, tot: number): void {
+    const delta = bm - this.mean[j];
+    this.mean[j] += (delta * m) / tot;
+    this.var[j] = (this.var[j] * n + bv * m + (delta * delta * n * m) / tot) / tot;
   }
 
   getState(): Float64Array {

@@ -2,13 +2,22 @@
 // actor-critic net, its plain-JS mirror for acting, normalizers, the seeded generators, rollout
 // collection into a time-major buffer, batched values, and the common part of checkpoints.
 // The algorithm files keep their losses and update rules.
+//
+// Two engines do the net's arithmetic: the WASM-SIMD kernel engine (`engine`, src/core/kernels),
+// the default, which then holds the parameters during training and does acting, values and
+// gradient steps; or TF.js ops (`kernel: false`, the reference), with a plain-JS mirror of the
+// actor for acting.
 import * as tf from '@tensorflow/tfjs';
+import { KernelNet, POLICY, VALUE } from '../kernels/kernel-net.js';
+import { PolicyHead } from '../kernels/policy-head.js';
 import type { AlgoContext, AlgoState } from './context.js';
 import type { PolicySnapshot } from '../policy/snapshot.js';
 import { EnvPool } from './env-pool.js';
 import { gaussianLogProb, logSoftmax, sampleCategorical, sampleGaussian, squashValue, type Squash } from './distributions.js';
-import { ActorCritic, JsActor, type Activation } from './networks.js';
+import { ActorCritic, JsActor, LOG_STD_MAX, LOG_STD_MIN, type Activation } from './networks.js';
 import { ObsNormalizer, RewardScaler } from './normalize.js';
+import { applyFlatGradient, paramCount, readParams, writeParams } from './flat-params.js';
+import type { Optimizer } from './optim.js';
 import { Rng } from './rng.js';
 import type { Rollout, Values } from './advantages.js';
 
@@ -28,6 +37,16 @@ export interface CoreOptions {
   readonly normReward: boolean;
   readonly rewardClip: number;
   readonly critic: 'v' | 'q' | 'none';
+  /** Run on the kernel engine (else TF.js ops and a JS actor). */
+  readonly kernel: boolean;
+  /** The most rows one training forward takes (the engine's buffers are sized for it). */
+  readonly trainRows: number;
+}
+
+/** What a loss on the kernel engine needs from the core: the engine and its policy distribution. */
+export interface KernelCore {
+  readonly engine: KernelNet;
+  readonly head: PolicyHead;
 }
 
 /** One rollout of T steps × N envs (time-major), observations already normalized. */
@@ -86,9 +105,14 @@ export class PolicyCore {
   readonly u: Float32Array;
   readonly action: Float32Array;
   readonly logp: Float32Array;
-  private actor!: JsActor;
+  /** The kernel engine and its policy distribution, unless the run asked for TF.js ops. */
+  readonly engine?: KernelNet;
+  readonly head?: PolicyHead;
+  private actor?: JsActor;
   /** log σ as sampleGaussian wants it: [actDim] (state-independent) or [N, actDim]. */
   private lsView!: Float32Array;
+  /** μ (or logits) of the last acting forward, [N, actDim]. */
+  private muView!: Float32Array;
   private readonly one: Float32Array;
   private readonly scratch: Float64Array;
   private readonly rowU: Float32Array;
@@ -122,15 +146,82 @@ export class PolicyCore {
     this.scratch = new Float64Array(this.actDim);
     this.rowU = new Float32Array(this.actWidth);
     this.rowA = new Float32Array(this.actWidth);
+    if (opt.kernel) {
+      this.engine = new KernelNet(this.net, Math.max(opt.trainRows, this.N));
+      this.head = new PolicyHead(this.engine);
+      this.muView = this.engine.mu;
+      // A free log σ is read in place; a head's is clamped into its own buffer per forward.
+      this.lsView = this.net.logStdHead ? new Float32Array(this.N * this.actDim) : this.engine.logStdRaw;
+    }
     this.syncActor();
     this.pool.resetAll(ctx.seed);
     this.observe();
   }
 
-  /** Rebuilds the JS actor from the tf variables (after every parameter change). */
+  /** TF.js path: rebuilds the JS actor from the tf variables (after every parameter change). */
   syncActor(): void {
-    this.actor = new JsActor({ ...this.net.actorSnapshot(), actDim: this.actDim }, this.N);
-    this.lsView = this.opt.sigma === 'state-independent' ? this.actor.logStd.subarray(0, this.actDim) : this.actor.logStd;
+    if (this.engine) return;
+    const actor = new JsActor({ ...this.net.actorSnapshot(), actDim: this.actDim }, this.N);
+    this.actor = actor;
+    this.muView = actor.mu;
+    this.lsView = this.opt.sigma === 'state-independent' ? actor.logStd.subarray(0, this.actDim) : actor.logStd;
+  }
+
+  /** μ (or logits) and log σ (clamped) of the last policyForward, [rows, actDim] (log σ [actDim] when state-independent). */
+  get lastMu(): Float32Array {
+    return this.muView;
+  }
+  get lastLogStd(): Float32Array {
+    return this.lsView;
+  }
+
+  /** μ (or logits) and log σ of rows of normalized observations into lastMu / lastLogStd. */
+  policyForward(obs: Float32Array, rows: number): void {
+    const e = this.engine;
+    if (!e) {
+      (this.actor as JsActor).forward(obs, rows);
+      return;
+    }
+    e.load(obs, rows);
+    e.forward(rows, POLICY);
+    if (e.logStdHead) {
+      const raw = e.logStdRaw, ls = this.lsView, n = rows * this.actDim;
+      for (let i = 0; i < n; i++) ls[i] = Math.min(LOG_STD_MAX, Math.max(LOG_STD_MIN, raw[i]));
+    }
+  }
+
+  /** The tf variables brought up to date with the engine (before reading them). */
+  syncTf(): void {
+    this.engine?.pushParams();
+  }
+
+  // ------------------------------------------------------------- flat parameters (A3C)
+  get paramCount(): number {
+    return paramCount(this.net.variables);
+  }
+  /** All parameters, flat, in the net's order. */
+  readParams(out: Float32Array): void {
+    if (this.engine) this.engine.readParams(out);
+    else readParams(this.net.variables, out);
+  }
+  writeParams(flat: Float32Array): void {
+    if (this.engine) this.engine.writeParams(flat);
+    else {
+      writeParams(this.net.variables, flat);
+      this.syncActor();
+    }
+  }
+  /** Clips and applies a flat gradient of all parameters with opt (over all of them); returns its norm. */
+  applyFlatGradient(opt: Optimizer, flat: Float32Array, lr: number, maxNorm: number): number {
+    if (!this.engine) return applyFlatGradient(opt, flat, lr, maxNorm);
+    this.engine.writeGrads(flat);
+    return this.engine.applyGradients(opt, lr, maxNorm);
+  }
+
+  /** Throws NonFiniteError if any parameter is NaN or ±Inf. */
+  assertFinite(where: string): void {
+    if (this.engine) this.engine.assertFinite(where);
+    else this.net.assertFinite(where);
   }
 
   /** Updates the obs statistics with the current raw obs and writes normObs. */
@@ -152,17 +243,17 @@ export class PolicyCore {
   /** Samples u, action and log π for all N envs from normObs (one batched JS forward). */
   sampleAll(): void {
     const N = this.N, d = this.actDim;
-    this.actor.forward(this.normObs, N);
+    this.policyForward(this.normObs, N);
     if (this.discrete) {
       for (let n = 0; n < N; n++) {
-        const a = sampleCategorical(this.actor.mu, d, n, this.rng, this.scratch);
+        const a = sampleCategorical(this.muView, d, n, this.rng, this.scratch);
         this.u[n] = a;
         this.action[n] = a;
         this.logp[n] = this.scratch[a];
       }
       return;
     }
-    const mu = this.actor.mu, ls = this.lsView;
+    const mu = this.muView, ls = this.lsView;
     sampleGaussian(mu, ls, N, d, this.rng, this.u, this.action, this.opt.squash, this.low, this.high);
     // Log-prob of u: the tanh Jacobian does not depend on θ given u, so losses and ratios use u.
     for (let n = 0; n < N; n++) this.logp[n] = gaussianLogProb(this.u, mu, ls, d, n);
@@ -191,12 +282,39 @@ export class PolicyCore {
     buf.lastObs.set(this.normObs);
   }
 
-  /** V(s) for rows × obsDim normalized observations, as one batched tf forward. */
+  /** V(s) for rows × obsDim normalized observations, batched (on the engine, in chunks of its rows). */
   valuesOf(obs: Float32Array, rows: number, out: Float32Array): void {
     if (rows === 0) return;
+    const e = this.engine, od = this.obsDim;
+    if (e) {
+      for (let r0 = 0; r0 < rows; r0 += e.maxRows) {
+        const r = Math.min(e.maxRows, rows - r0);
+        e.load(obs.subarray(r0 * od, (r0 + r) * od), r);
+        e.forward(r, VALUE);
+        out.set(e.values.subarray(0, r), r0);
+      }
+      return;
+    }
     const v = tf.tidy(() => this.net.value(tf.tensor2d(obs.subarray(0, rows * this.obsDim), [rows, this.obsDim])));
     out.set(v.dataSync() as Float32Array);
     v.dispose();
+  }
+
+  /** Q(s, a) for rows of normalized observations and pre-squash actions. */
+  qValuesOf(obs: Float32Array, actions: Float32Array, rows: number, out: Float32Array): void {
+    const e = this.engine, od = this.obsDim, aw = this.actWidth;
+    if (e) {
+      for (let r0 = 0; r0 < rows; r0 += e.maxRows) {
+        const r = Math.min(e.maxRows, rows - r0);
+        e.load(obs.subarray(r0 * od, (r0 + r) * od), r, actions.subarray(r0 * aw, (r0 + r) * aw));
+        e.forward(r, VALUE);
+        out.set(e.values.subarray(0, r), r0);
+      }
+      return;
+    }
+    const q = tf.tidy(() => this.net.q(tf.tensor2d(obs.subarray(0, rows * od), [rows, od]), tf.tensor2d(actions.subarray(0, rows * aw), [rows, aw])));
+    out.set(q.dataSync() as Float32Array);
+    q.dispose();
   }
 
   /** Fills buf.values, buf.truncValues (where truncated) and buf.lastValues. */
@@ -221,14 +339,14 @@ export class PolicyCore {
     if (obs.length !== this.obsDim) throw new RangeError(`act: observation has ${obs.length} numbers, expected ${this.obsDim}`);
     if (this.obsNorm) this.obsNorm.normalize(obs, 1, this.one);
     else this.one.set(obs);
-    this.actor.forward(this.one, 1);
+    this.policyForward(this.one, 1);
   }
 
   act(obs: Float32Array, deterministic: boolean): Float32Array {
     this.actorAt(obs);
     const d = this.actDim;
-    if (this.discrete) return Float32Array.of(sampleCategorical(this.actor.mu, d, 0, deterministic ? null : this.evalRng, this.scratch));
-    sampleGaussian(this.actor.mu.subarray(0, d), this.actor.logStd.subarray(0, d), 1, d, deterministic ? null : this.evalRng, this.rowU, this.rowA, this.opt.squash, this.low, this.high);
+    if (this.discrete) return Float32Array.of(sampleCategorical(this.muView, d, 0, deterministic ? null : this.evalRng, this.scratch));
+    sampleGaussian(this.muView, this.lsView, 1, d, deterministic ? null : this.evalRng, this.rowU, this.rowA, this.opt.squash, this.low, this.high);
     return Float32Array.from(this.rowA);
   }
 
@@ -236,23 +354,25 @@ export class PolicyCore {
     this.actorAt(obs);
     const d = this.actDim;
     if (this.discrete) {
-      logSoftmax(this.actor.mu, d, 0, this.scratch);
+      logSoftmax(this.muView, d, 0, this.scratch);
       return { mu: Float32Array.from(this.scratch, (l) => Math.exp(l)), std: new Float32Array(0) };
     }
     const mu = new Float32Array(d), std = new Float32Array(d);
     for (let j = 0; j < d; j++) {
-      mu[j] = squashValue(this.actor.mu[j], this.opt.squash, j, this.low, this.high);
-      std[j] = Math.exp(this.actor.logStd[j]);
+      mu[j] = squashValue(this.muView[j], this.opt.squash, j, this.low, this.high);
+      std[j] = Math.exp(this.lsView[j]);
     }
     return { mu, std };
   }
 
   snapshot(): PolicySnapshot {
+    this.syncTf();
     return this.net.snapshot({ obsNorm: this.obsNorm?.snapshot(), squash: this.discrete ? 'none' : this.opt.squash, low: this.low, high: this.high });
   }
 
   // ------------------------------------------------------------- checkpoints
   saveInto(tensors: Record<string, AlgoState['tensors'][string]>, json: Record<string, unknown>): void {
+    this.syncTf();
     for (const [k, v] of Object.entries(this.net.getWeights())) tensors[`net/${k}`] = v;
     tensors['rng'] = this.rng.getState();
     tensors['evalRng'] = this.evalRng.getState();
@@ -278,6 +398,7 @@ export class PolicyCore {
     const w: Record<string, Float32Array> = {};
     for (const { name } of this.net.named) w[name] = need(`net/${name}`) as Float32Array;
     this.net.setWeights(w);
+    this.engine?.pullParams();
     this.rng.setState(need('rng'));
     this.evalRng.setState(need('evalRng'));
     if (this.obsNorm) this.obsNorm.rms.setState(need('obsNorm'));
@@ -294,17 +415,5 @@ export class PolicyCore {
   dispose(): void {
     this.net.dispose();
     this.pool.dispose();
-  }
-}
-
-/** Reads a scalar and throws if it is NaN/Inf (the trainer keeps its last good checkpoint). */
-export function assertFiniteNumbers(where: string, values: Record<string, number>): void {
-  for (const [k, v] of Object.entries(values)) if (!Number.isFinite(v)) throw new NonFiniteLossError(`${where}: ${k} is ${v}`);
-}
-
-export class NonFiniteLossError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'NonFiniteLossError';
   }
 }

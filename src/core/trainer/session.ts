@@ -9,16 +9,12 @@ import type { Env } from '../envs/types.js';
 import { POSE_STRIDE } from '../envs/types.js';
 import type { MetricsRow, RunConfig, TrainerToHost } from '../protocol.js';
 import { selectBackend } from '../rl/backend.js';
+import { NonFiniteError } from '../rl/errors.js';
 import { readCheckpoint, writeCheckpoint, type Checkpoint } from '../runs/checkpoint.js';
 import { appendMetrics, runFiles, truncateMetrics, writeStatus } from '../runs/store.js';
 import { envFactory, envSourceOf } from './env-factory.js';
 
-export class NonFiniteError extends Error {
-  constructor(what: string) {
-    super(`training diverged: ${what} is NaN or Infinity; the run stopped and its last good checkpoint is kept`);
-    this.name = 'NonFiniteError';
-  }
-}
+export { NonFiniteError };
 
 /** Rejects a state containing NaN/Inf so a diverged model never overwrites a good checkpoint. */
 export function assertFiniteState(state: AlgoState): void {
