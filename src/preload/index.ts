@@ -1,6 +1,6 @@
 // The only bridge between the sandboxed page and main: one named function per LabApi call
 // (no generic send/invoke), each returning the unwrapped result or throwing the API error.
-import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
 import { requestMethods, type ApiErrorShape, type LabApi, type LabEvent, type LabMethod } from '../backend/api.js';
 
 // The sandboxed preload bundle must take in no app module beyond api.ts, which has no runtime
@@ -28,3 +28,5 @@ const api: LabApi = {
 };
 
 contextBridge.exposeInMainWorld('policyLab', api);
+// "Open model…": the picked file's path, so main reads the model's folder (the page never does).
+contextBridge.exposeInMainWorld('policyLabFiles', { pathForFile: (file: File): string => webUtils.getPathForFile(file) });

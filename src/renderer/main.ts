@@ -5,10 +5,13 @@ import type { BundleSummary, Catalog, EvaluationResult, LabApi, LabEvent, LabSta
 import { POSE_STRIDE } from '../core/envs/types.js';
 import { connectLab } from './bridge/index.js';
 import { Curves } from './charts/curves.js';
+import { EvalCurve } from './charts/eval-curve.js';
+import { pickedModel, type PickedModel } from './ui/model-picker.js';
 import { PolicyView } from './ui/policy-view.js';
 import { renderRunsList } from './ui/runs-list.js';
 import { buildSchemaForm, type SchemaForm } from './ui/schema-form.js';
 import { SceneView } from './view/scene.js';
+import { ViewerPanel } from './viewer/viewer-panel.js';
 
 const $ = <T extends HTMLElement>(id: string): T => {
   const el = document.getElementById(id);
@@ -22,7 +25,6 @@ const labStats = {
   state: 'idle' as LabState,
   poseFps: 0,
   renderFps: 0,
-  framesReceived: 0,
   metricsPoints: 0,
   /** ms from pressing Train to the first metrics point on the return chart. */
   timeToFirstPointMs: null as number | null,
@@ -32,7 +34,7 @@ const labStats = {
   evaluations: 0,
 };
 declare global {
-  interface Window { __labStats: typeof labStats; __labView: { sample(): { nonBackground: number; checksum: number }; trackedPosition(): [number, number, number] | null; posesSignature(): number } }
+  interface Window { __labStats: typeof labStats; __labViewer: ViewerPanel; __labView: { sample(): { nonBackground: number; checksum: number }; trackedPosition(): [number, number, number] | null; posesSignature(): number; trackedOnScreen(): [number, number] | null } }
 }
 window.__labStats = labStats;
 
@@ -61,10 +63,12 @@ async function main(): Promise<void> {
   const api: LabApi = connectLab((why) => toast(why));
   labStats.bridge = window.policyLab ? 'ipc' : 'ws';
   const scene = new SceneView($('scene'));
-  window.__labView = { sample: () => scene.sample(), trackedPosition: () => scene.trackedPosition(), posesSignature: () => scene.posesSignature() };
+  window.__labView = { sample: () => scene.sample(), trackedPosition: () => scene.trackedPosition(), posesSignature: () => scene.posesSignature(), trackedOnScreen: () => scene.trackedOnScreen() };
   const curves = new Curves($('charts'));
   curves.setPrimary('-', 'no run', []);
   const policy = new PolicyView($<HTMLCanvasElement>('policy'));
+  const viewer = new ViewerPanel(api, scene, policy, new EvalCurve($('charts')), (m) => toast(m));
+  window.__labViewer = viewer;
 
   let catalog: Catalog;
   try {
@@ -77,7 +81,7 @@ async function main(): Promise<void> {
   // ---- Run setup form -------------------------------------------------------------------
   const taskSel = $<HTMLSelectElement>('task');
   for (const t of catalog.tasks) taskSel.add(new Option(`${t.name}`, t.name));
-  taskSel.add(new Option('Custom MJCF model…', 'custom'));
+  taskSel.add(new Option('Your robot (MJCF)…', 'custom'));
   const pendulum = catalog.tasks.find((t) => t.name === 'InvertedPendulum');
   if (pendulum) taskSel.value = pendulum.name;
   const algoSel = $<HTMLSelectElement>('algo');
@@ -88,15 +92,17 @@ async function main(): Promise<void> {
   const fmtSel = $<HTMLSelectElement>('export-format');
   for (const f of catalog.exportFormats) fmtSel.add(new Option(f, f));
 
-  let customModel: { name: string; content: string } | null = null;
+  let customModel: PickedModel | null = null;
   $<HTMLInputElement>('mjcf-file').addEventListener('change', async (ev) => {
     const f = (ev.target as HTMLInputElement).files?.[0];
     customModel = null;
     if (!f) return refreshProblem();
-    if (f.size > 4 * 1024 * 1024) { toast(`${f.name} is larger than 4 MB; MJCF models are usually far smaller.`); return refreshProblem(); }
-    customModel = { name: f.name, content: await f.text() };
+    const picked = await pickedModel(f);
+    if ('problem' in picked) { toast(picked.problem); return refreshProblem(); }
+    customModel = picked;
     refreshProblem();
   });
+  $<HTMLInputElement>('show-collision').addEventListener('change', (ev) => scene.setShowCollision((ev.target as HTMLInputElement).checked));
 
   const runForm = buildSchemaForm(catalog.run, {}, () => refreshProblem());
   $('run-fields').replaceChildren(runForm.element);
@@ -124,7 +130,7 @@ async function main(): Promise<void> {
   taskSel.addEventListener('change', rebuildHyper);
 
   const formProblem = (): string | null => {
-    if (taskSel.value === 'custom' && !customModel) return 'Choose an MJCF file for the custom task.';
+    if (taskSel.value === 'custom' && !customModel) return 'Open your robot\'s MJCF file (scene.xml) or a zip of its folder.';
     return runForm.problem() ?? hyperForm?.problem() ?? null;
   };
   function refreshProblem(): void {
@@ -139,10 +145,17 @@ async function main(): Promise<void> {
   let selectedBundle: BundleSummary | null = null; // set when selectedRun is an imported bundle
   let runs: RunInfo[] = [];
   let trainPressedAt = 0;
-  let liveView = true;
   let playing: EvaluationResult | null = null;
+  let pendingViewerModel: Extract<LabEvent, { type: 'viewer-model' }> | null = null;
+  /** Ends an evaluation replay: the scene shows the viewer again. */
+  const backToViewer = (): void => {
+    playing = null;
+    setPlaying(false);
+    if (pendingViewerModel) viewer.onModel(pendingViewerModel);
+    else if (viewer.currentModel) scene.setModel(viewer.currentModel);
+    pendingViewerModel = null;
+  };
   let lastRunsRefresh = 0;
-  let liveStep = -1;
 
   const setState = (s: LabState, runDir: string | null): void => {
     state = s;
@@ -266,12 +279,17 @@ async function main(): Promise<void> {
   $('stop').addEventListener('click', () => api.stop().catch((e: unknown) => toast(explain(e))));
   $('refresh-runs').addEventListener('click', () => void refreshRuns());
 
-  const applyLiveView = (): void => {
-    liveView = $<HTMLInputElement>('live').checked;
-    api.setLiveView({ enabled: liveView, fps: Number($<HTMLSelectElement>('live-fps').value) }).catch((e: unknown) => toast(explain(e)));
-  };
-  $('live').addEventListener('change', applyLiveView);
-  $('live-fps').addEventListener('change', applyLiveView);
+  // The viewer plays the selected run (live policy or latest checkpoint) or bundle; it takes the
+  // scene back from an evaluation replay.
+  $('viewer-play').addEventListener('click', async () => {
+    if (!selectedRun) { toast('Select a run or an imported bundle first.'); return; }
+    try {
+      await api.viewerPlay({ runDir: selectedRun });
+      backToViewer();
+    } catch (e) {
+      toast(`Cannot play it: ${explain(e)}`);
+    }
+  });
 
   // ---- Evaluation playback -----------------------------------------------------------------
   const scrub = $<HTMLInputElement>('scrub');
@@ -388,11 +406,9 @@ async function main(): Promise<void> {
       case 'started':
         // A crash report is answered once the run is back.
         for (const t of Array.from(document.querySelectorAll('.toast.crash'))) t.remove();
-        scene.setModel(e.render);
-        policy.clear();
+        // The viewer follows the new run (its viewer-model arrives on its own).
         $('scene-empty').hidden = true;
-        playing = null;
-        setPlaying(false);
+        backToViewer();
         if (selectedRun !== e.runDir) {
           selectedRun = e.runDir;
           selectedBundle = null;
@@ -407,12 +423,16 @@ async function main(): Promise<void> {
         labStats.metricsPoints = curves.primaryPoints;
         if (labStats.timeToFirstPointMs === null && trainPressedAt > 0) labStats.timeToFirstPointMs = performance.now() - trainPressedAt;
         break;
-      case 'frame':
-        labStats.framesReceived++;
-        if (!liveView || playOn) break;
-        scene.setPoses(e.poses);
-        policy.update(e.mu, e.std);
-        liveStep = e.step; // shown by the 2 Hz status tick: no DOM/layout work per frame
+      case 'viewer-model':
+        // An evaluation replay keeps the scene until Play selected (or a new run) hands it back.
+        if (playing === null) { viewer.onModel(e); $('scene-empty').hidden = true; }
+        else pendingViewerModel = e;
+        break;
+      case 'viewer-state':
+        viewer.onState(e, playing === null);
+        break;
+      case 'viewer-episode':
+        viewer.onEpisode(e);
         break;
       case 'error':
         toast(`Trainer: ${e.message}`);
@@ -433,13 +453,11 @@ async function main(): Promise<void> {
   setInterval(() => {
     labStats.poseFps = scene.stats.poseFps;
     labStats.renderFps = scene.stats.renderFps;
-    if (liveStep >= 0 && !playing) $('frame-label').textContent = `step ${liveStep}`;
     $('stats').textContent = `view ${scene.stats.poseFps.toFixed(0)} fps · ${labStats.metricsPoints} pts` +
       (labStats.timeToFirstPointMs !== null ? ` · first point ${(labStats.timeToFirstPointMs / 1000).toFixed(1)} s` : '');
   }, 500);
 
   rebuildHyper();
-  applyLiveView();
   await refreshRuns();
   updateButtons();
   document.body.dataset.ready = 'true';

@@ -12,6 +12,7 @@ import {
   type Env,
   type RenderDescription,
   type RenderGeom,
+  type RenderTexture,
   type Space,
   type StepResult,
   type TaskSpec,
@@ -20,6 +21,8 @@ import {
 const GEOM_TYPES: readonly RenderGeom['type'][] = [
   'plane', 'hfield', 'sphere', 'capsule', 'ellipsoid', 'cylinder', 'box', 'mesh',
 ];
+const TEXROLE_RGB = 1;
+const TEX_2D = 0;
 const OBJ_BODY = 1;
 const OBJ_GEOM = 5;
 const OBJ_SITE = 6;
@@ -251,6 +254,9 @@ export abstract class MujocoEnv implements Env {
     const matIds = m.geom_matid as Int32Array;
     const matRgba = m.mat_rgba as Float32Array;
     const dataIds = m.geom_dataid as Int32Array;
+    const groups = m.geom_group as Int32Array;
+    const textures: RenderTexture[] = [];
+    const texIndex = new Map<number, number>();
     const geoms: RenderGeom[] = [];
     for (let g = 0; g < m.ngeom; g++) {
       let rgba: [number, number, number, number] = [rgbas[4 * g], rgbas[4 * g + 1], rgbas[4 * g + 2], rgbas[4 * g + 3]];
@@ -260,13 +266,27 @@ export abstract class MujocoEnv implements Env {
         rgba = [matRgba[4 * mat], matRgba[4 * mat + 1], matRgba[4 * mat + 2], matRgba[4 * mat + 3]];
       }
       const type = GEOM_TYPES[types[g]] ?? 'box';
+      // A 2D texture is drawn on meshes that carry texture coordinates, as MuJoCo's viewer does.
+      const tex = type === 'mesh' && dataIds[g] >= 0 ? this.textureOf(mat, dataIds[g]) : -1;
+      let texture: number | undefined;
+      if (tex >= 0) {
+        texture = texIndex.get(tex);
+        if (texture === undefined) {
+          texture = textures.length;
+          texIndex.set(tex, texture);
+          textures.push(this.textureData(tex));
+        }
+      }
       const geom: RenderGeom = {
         name: this.mj.mj_id2name(m, OBJ_GEOM, g) || `geom${g}`,
         type,
         size: [sizes[3 * g], sizes[3 * g + 1], sizes[3 * g + 2]],
         rgba,
         body: bodies[g],
-        ...(type === 'mesh' && dataIds[g] >= 0 ? { mesh: this.meshOf(dataIds[g]) } : {}),
+        group: groups[g],
+        ...(type === 'mesh' && dataIds[g] >= 0 ? { mesh: this.meshOf(dataIds[g], tex >= 0) } : {}),
+        ...(texture !== undefined ? { texture } : {}),
+        ...(type === 'hfield' && dataIds[g] >= 0 ? { hfield: this.hfieldOf(dataIds[g]) } : {}),
       };
       geoms.push(geom);
     }
@@ -277,7 +297,7 @@ export abstract class MujocoEnv implements Env {
       const id = bodyNames.indexOf(this.trackBodyName);
       if (id >= 0) trackBody = id;
     }
-    this.description = { task: this.spec.name, geoms, bodyNames, trackBody };
+    this.description = { task: this.spec.name, geoms, bodyNames, trackBody, ...(textures.length > 0 ? { textures } : {}) };
     return this.description;
   }
 
@@ -441,15 +461,69 @@ export abstract class MujocoEnv implements Env {
     }
   }
 
-  private meshOf(meshId: number): { vertices: Float32Array; faces: Uint32Array } {
+  /**
+   * A mesh's vertices and faces. Textured: one vertex per face corner, because MuJoCo indexes
+   * positions and texture coordinates separately (mesh_face, mesh_facetexcoord).
+   */
+  private meshOf(meshId: number, textured = false): { vertices: Float32Array; faces: Uint32Array; uv?: Float32Array } {
     const m = this.model;
     const vadr = (m.mesh_vertadr as Int32Array)[meshId];
     const vnum = (m.mesh_vertnum as Int32Array)[meshId];
     const fadr = (m.mesh_faceadr as Int32Array)[meshId];
     const fnum = (m.mesh_facenum as Int32Array)[meshId];
-    const vertices = Float32Array.from((m.mesh_vert as Float32Array).subarray(3 * vadr, 3 * (vadr + vnum)));
-    const faces = Uint32Array.from((m.mesh_face as Int32Array).subarray(3 * fadr, 3 * (fadr + fnum)));
-    return { vertices, faces };
+    const vert = (m.mesh_vert as Float32Array).subarray(3 * vadr, 3 * (vadr + vnum));
+    const face = (m.mesh_face as Int32Array).subarray(3 * fadr, 3 * (fadr + fnum));
+    if (!textured) return { vertices: Float32Array.from(vert), faces: Uint32Array.from(face) };
+    const tadr = (m.mesh_texcoordadr as Int32Array)[meshId];
+    const tc = m.mesh_texcoord as Float32Array;
+    const ftc = (m.mesh_facetexcoord as Int32Array).subarray(3 * fadr, 3 * (fadr + fnum));
+    const n = 3 * fnum;
+    const vertices = new Float32Array(3 * n);
+    const uv = new Float32Array(2 * n);
+    const faces = new Uint32Array(n);
+    for (let k = 0; k < n; k++) {
+      const v = face[k];
+      vertices[3 * k] = vert[3 * v];
+      vertices[3 * k + 1] = vert[3 * v + 1];
+      vertices[3 * k + 2] = vert[3 * v + 2];
+      const t = tadr + ftc[k];
+      uv[2 * k] = tc[2 * t];
+      uv[2 * k + 1] = tc[2 * t + 1];
+      faces[k] = k;
+    }
+    return { vertices, faces, uv };
+  }
+
+  /** The 2D RGB texture of material `mat` when mesh `meshId` has texture coordinates, else -1. */
+  private textureOf(mat: number, meshId: number): number {
+    const m = this.model;
+    if (mat < 0 || (m.mesh_texcoordnum as Int32Array)[meshId] <= 0) return -1;
+    const roles = (m.mat_texid as Int32Array).length / Math.max(1, m.nmat);
+    const ids = m.mat_texid as Int32Array;
+    // MuJoCo 3: mat_texid is nmat × mjNTEXROLE; role 1 is RGB (role 0 'user' in older files).
+    const tex = roles > 1 ? (ids[mat * roles + TEXROLE_RGB] >= 0 ? ids[mat * roles + TEXROLE_RGB] : ids[mat * roles]) : ids[mat];
+    return tex >= 0 && (m.tex_type as Int32Array)[tex] === TEX_2D ? tex : -1;
+  }
+
+  private textureData(tex: number): RenderTexture {
+    const m = this.model;
+    const width = (m.tex_width as Int32Array)[tex];
+    const height = (m.tex_height as Int32Array)[tex];
+    const nchannel = (m.tex_nchannel as Int32Array)[tex];
+    const adr = (m.tex_adr as Int32Array)[tex];
+    return { width, height, nchannel, data: Uint8Array.from((m.tex_data as Uint8Array).subarray(adr, adr + width * height * nchannel)) };
+  }
+
+  private hfieldOf(h: number): NonNullable<RenderGeom['hfield']> {
+    const m = this.model;
+    const nrow = (m.hfield_nrow as Int32Array)[h];
+    const ncol = (m.hfield_ncol as Int32Array)[h];
+    const adr = (m.hfield_adr as Int32Array)[h];
+    const sz = m.hfield_size as Float64Array;
+    return {
+      nrow, ncol, size: [sz[4 * h], sz[4 * h + 1], sz[4 * h + 2], sz[4 * h + 3]],
+      data: Float32Array.from((m.hfield_data as Float32Array).subarray(adr, adr + nrow * ncol)),
+    };
   }
 
   /** Id of a named body, or an Error naming what is missing (task models are ours: a bug). */

@@ -60,8 +60,32 @@ export interface RenderGeom {
   readonly rgba: readonly [number, number, number, number];
   /** Index of the parent body. */
   readonly body: number;
-  /** For meshes: vertex positions (x,y,z…) in the geom frame and triangle indices. */
-  readonly mesh?: { readonly vertices: Float32Array; readonly faces: Uint32Array };
+  /**
+   * For meshes: vertex positions (x,y,z…) in the geom frame and triangle indices. A mesh drawn
+   * with a texture has one vertex per face corner and `uv` (u,v per vertex, MuJoCo's texcoords).
+   */
+  readonly mesh?: { readonly vertices: Float32Array; readonly faces: Uint32Array; readonly uv?: Float32Array };
+  /** MuJoCo geom group: the viewer shows 0–2 by default; 3 and up are collision geoms (Menagerie). */
+  readonly group?: number;
+  /** Index into RenderDescription.textures of the material's 2D texture (meshes with texcoords). */
+  readonly texture?: number;
+  /** Height field: nrow × ncol elevations in [0, 1] (row-major, y then x), scaled by size[2] of hfieldSize. */
+  readonly hfield?: {
+    readonly nrow: number;
+    readonly ncol: number;
+    /** MuJoCo hfield_size: x and y half-extents, top elevation, base depth. */
+    readonly size: readonly [number, number, number, number];
+    readonly data: Float32Array;
+  };
+}
+
+/** A 2D texture (rows as MuJoCo stores them; row 0 is v = 0, as MuJoCo's own renderer uploads it). */
+export interface RenderTexture {
+  readonly width: number;
+  readonly height: number;
+  /** 3 (RGB) or 4 (RGBA) bytes per texel. */
+  readonly nchannel: number;
+  readonly data: Uint8Array;
 }
 
 /** Sent once per task; per frame only the poses array moves (see Env.writePoses). */
@@ -71,6 +95,8 @@ export interface RenderDescription {
   readonly bodyNames: readonly string[];
   /** Body the camera follows (usually the torso). */
   readonly trackBody: number;
+  /** Textures the geoms refer to (custom robots' materials). */
+  readonly textures?: readonly RenderTexture[];
 }
 
 /** Floats per geom in a poses array: position x,y,z then quaternion w,x,y,z (MuJoCo frame). */

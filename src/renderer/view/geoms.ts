@@ -2,10 +2,17 @@
 // task). MuJoCo's capsules and cylinders run along their local Z; three's along Y, hence the
 // geometry-level rotation (a shape fact, not the world conversion).
 import {
-  BoxGeometry, BufferAttribute, BufferGeometry, CanvasTexture, CapsuleGeometry, Color, CylinderGeometry, DoubleSide, Mesh,
-  MeshStandardMaterial, PlaneGeometry, RepeatWrapping, SphereGeometry, SRGBColorSpace,
+  BoxGeometry, BufferAttribute, BufferGeometry, CanvasTexture, CapsuleGeometry, Color, CylinderGeometry, DataTexture, DoubleSide, Mesh,
+  MeshStandardMaterial, PlaneGeometry, RepeatWrapping, RGBAFormat, SphereGeometry, SRGBColorSpace,
 } from 'three';
-import type { RenderGeom } from '../../core/envs/types.js';
+import type { RenderGeom, RenderTexture } from '../../core/envs/types.js';
+
+/** MuJoCo's viewer shows geom groups 0–2 by default; 3 and up hold collision geoms (Menagerie). */
+export const FIRST_HIDDEN_GROUP = 3;
+
+export function isCollisionGeom(g: RenderGeom): boolean {
+  return (g.group ?? 0) >= FIRST_HIDDEN_GROUP;
+}
 
 const SEG = 24;
 /** Extent of a MuJoCo plane whose size is 0 (infinite). */
@@ -24,12 +31,62 @@ export function geometryFor(g: RenderGeom): BufferGeometry | null {
       if (!g.mesh) return null;
       const geo = new BufferGeometry();
       geo.setAttribute('position', new BufferAttribute(new Float32Array(g.mesh.vertices), 3));
+      if (g.mesh.uv) geo.setAttribute('uv', new BufferAttribute(new Float32Array(g.mesh.uv), 2));
       geo.setIndex(new BufferAttribute(new Uint32Array(g.mesh.faces), 1));
       geo.computeVertexNormals();
       return geo;
     }
-    case 'hfield': return null;
+    case 'hfield': return g.hfield ? heightFieldGeometry(g.hfield) : null;
   }
+}
+
+/**
+ * A height field's top surface in its geom frame: x across columns, y across rows (MuJoCo's
+ * layout), z = elevation × top height.
+ */
+export function heightFieldGeometry(h: NonNullable<RenderGeom['hfield']>): BufferGeometry {
+  const { nrow, ncol, data } = h;
+  const [sx, sy, sz] = h.size;
+  const pos = new Float32Array(3 * nrow * ncol);
+  for (let r = 0; r < nrow; r++) {
+    for (let c = 0; c < ncol; c++) {
+      const k = r * ncol + c;
+      pos[3 * k] = -sx + (2 * sx * c) / Math.max(1, ncol - 1);
+      pos[3 * k + 1] = -sy + (2 * sy * r) / Math.max(1, nrow - 1);
+      pos[3 * k + 2] = data[k] * sz;
+    }
+  }
+  const idx = new Uint32Array(6 * Math.max(0, nrow - 1) * Math.max(0, ncol - 1));
+  let i = 0;
+  for (let r = 0; r + 1 < nrow; r++) {
+    for (let c = 0; c + 1 < ncol; c++) {
+      const a = r * ncol + c, b = a + 1, d = a + ncol, e = d + 1;
+      idx[i++] = a; idx[i++] = b; idx[i++] = e;
+      idx[i++] = a; idx[i++] = e; idx[i++] = d;
+    }
+  }
+  const geo = new BufferGeometry();
+  geo.setAttribute('position', new BufferAttribute(pos, 3));
+  geo.setIndex(new BufferAttribute(idx, 1));
+  geo.computeVertexNormals();
+  return geo;
+}
+
+/** A MuJoCo texture as a three.js texture (RGB expanded to RGBA; rows as MuJoCo uploads them). */
+export function textureFor(t: RenderTexture): DataTexture {
+  const n = t.width * t.height;
+  const rgba = new Uint8Array(4 * n);
+  for (let i = 0; i < n; i++) {
+    rgba[4 * i] = t.data[t.nchannel * i];
+    rgba[4 * i + 1] = t.data[t.nchannel * i + 1];
+    rgba[4 * i + 2] = t.data[t.nchannel * i + 2];
+    rgba[4 * i + 3] = t.nchannel === 4 ? t.data[4 * i + 3] : 255;
+  }
+  const tex = new DataTexture(rgba, t.width, t.height, RGBAFormat);
+  tex.colorSpace = SRGBColorSpace;
+  tex.wrapS = tex.wrapT = RepeatWrapping;
+  tex.needsUpdate = true;
+  return tex;
 }
 
 let checker: CanvasTexture | null = null;
@@ -51,7 +108,8 @@ export function checkerTexture(): CanvasTexture {
   return checker;
 }
 
-export function meshFor(g: RenderGeom): Mesh | null {
+/** The mesh of one geom; `textures` are the description's (a textured geom gets its own copy's map). */
+export function meshFor(g: RenderGeom, textures: readonly RenderTexture[] = []): Mesh | null {
   const geo = geometryFor(g);
   if (!geo) return null;
   const [r, gr, bl, alpha] = g.rgba;
@@ -59,6 +117,9 @@ export function meshFor(g: RenderGeom): Mesh | null {
     color: new Color().setRGB(r, gr, bl, SRGBColorSpace), roughness: 0.55, metalness: 0.1,
     transparent: alpha < 1, opacity: alpha,
   });
+  const t = g.texture !== undefined && g.mesh?.uv ? textures[g.texture] : undefined;
+  if (t) mat.map = textureFor(t);
+  if (g.type === 'hfield') mat.side = DoubleSide;
   if (g.type === 'plane') {
     const tex = checkerTexture().clone();
     const w = 2 * (g.size[0] > 0 ? g.size[0] : INFINITE_PLANE_HALF);

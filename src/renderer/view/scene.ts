@@ -6,7 +6,7 @@ import {
 } from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 import { POSE_STRIDE, type RenderDescription } from '../../core/envs/types.js';
-import { checkerTexture, meshFor } from './geoms.js';
+import { checkerTexture, isCollisionGeom, meshFor } from './geoms.js';
 import { applyPoses, createMujocoRoot } from './mujoco-frame.js';
 
 export interface ViewStats {
@@ -35,6 +35,9 @@ export class SceneView {
   private readonly lastFollow = new Vector3();
   private readonly delta = new Vector3();
   private hasPlane = false;
+  private showCollision = false;
+  /** Camera follows the tracked body (the viewer's "follow root"), else it stays where orbited. */
+  followBody = true;
   private needsAim = true;
   private placedFloor = false;
   private dirty = true;
@@ -85,6 +88,39 @@ export class SceneView {
     this.raf = requestAnimationFrame(this.loop);
   }
 
+  /** For the viewer's picking and push line (src/renderer/viewer): camera, orbit controls, the MuJoCo-frame root and the mesh of each geom. */
+  get parts(): { camera: PerspectiveCamera; controls: OrbitControls; world: Object3D; objects: readonly (Object3D | null)[]; canvas: HTMLCanvasElement } {
+    return { camera: this.camera, controls: this.controls, world: this.world, objects: this.objects, canvas: this.canvas };
+  }
+
+  /** Asks for a render at the next animation frame (an overlay such as the push line changed). */
+  invalidate(): void {
+    this.dirty = true;
+  }
+
+  /** Draw collision geoms (group ≥ 3) too; MuJoCo's viewer hides them by default. */
+  setShowCollision(on: boolean): void {
+    this.showCollision = on;
+    const geoms = this.model?.geoms ?? [];
+    this.objects.forEach((o, i) => {
+      if (o && geoms[i]) o.visible = !isCollisionGeom(geoms[i]) || on;
+    });
+    this.dirty = true;
+  }
+
+  /** How many geoms are drawn now, and how many of those are meshes (tests). */
+  visibleCounts(): { geoms: number; meshes: number; textured: number } {
+    const geoms = this.model?.geoms ?? [];
+    let n = 0, meshes = 0, textured = 0;
+    this.objects.forEach((o, i) => {
+      if (!o?.visible) return;
+      n++;
+      if (geoms[i]?.type === 'mesh') meshes++;
+      if (o instanceof Mesh && (o.material as MeshStandardMaterial).map && geoms[i]?.type === 'mesh') textured++;
+    });
+    return { geoms: n, meshes, textured };
+  }
+
   get ngeom(): number {
     return this.model?.geoms.length ?? 0;
   }
@@ -95,15 +131,19 @@ export class SceneView {
     this.clearModel();
     this.model = desc;
     this.objects = desc.geoms.map((g) => {
-      const m = meshFor(g);
-      if (m) this.world.add(m);
+      const m = meshFor(g, desc.textures);
+      if (m) {
+        // Collision geoms (group ≥ 3) keep their slot for poses but are drawn only on request.
+        m.visible = !isCollisionGeom(g) || this.showCollision;
+        this.world.add(m);
+      }
       return m;
     });
     this.hasPlane = desc.geoms.some((g) => g.type === 'plane');
     this.floor.visible = !this.hasPlane;
     this.placedFloor = this.hasPlane;
     this.needsAim = true;
-    const ti = desc.geoms.findIndex((g) => g.body === desc.trackBody && g.type !== 'plane');
+    const ti = desc.geoms.findIndex((g) => g.body === desc.trackBody && g.type !== 'plane' && !isCollisionGeom(g));
     this.tracked = this.objects[ti >= 0 ? ti : desc.geoms.findIndex((g) => g.type !== 'plane')] ?? null;
     this.dirty = true;
   }
@@ -155,6 +195,15 @@ export class SceneView {
     return [p.x, p.y, p.z];
   }
 
+  /** Page coordinates of the tracked body's origin (tests aim the mouse push at it). */
+  trackedOnScreen(): [number, number] | null {
+    const p = this.trackedPosition();
+    if (!p) return null;
+    const v = this.delta.set(p[0], p[1], p[2]).project(this.camera);
+    const r = this.canvas.getBoundingClientRect();
+    return [r.left + ((v.x + 1) / 2) * r.width, r.top + ((1 - v.y) / 2) * r.height];
+  }
+
   private clearModel(): void {
     for (const o of this.objects) {
       if (o instanceof Mesh) {
@@ -190,6 +239,7 @@ export class SceneView {
       this.camera.position.copy(this.followPos).add(this.delta.set(1.7, 0.9, 2.3));
       this.lastFollow.copy(this.followPos);
     }
+    if (!this.followBody) return;
     // Move camera and target by the body's displacement (horizontal only, smoothed) so the
     // user's orbit is kept while the robot runs away.
     this.delta.subVectors(this.followPos, this.lastFollow).multiplyScalar(0.2);
