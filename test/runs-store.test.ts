@@ -3,9 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { MetricsRow, RunConfig } from '../src/core/protocol.js';
+import { resolveRunConfig } from '../src/core/runs/run-config.js';
 import { appendMetrics, listRuns, newRunDir, readMetrics, readRun, runFiles, truncateMetrics, writeStatus } from '../src/core/runs/store.js';
 
-const config: RunConfig = { task: 'InvertedPendulum', algo: 'ppo', seed: 3, totalSteps: 1000, backend: 'cpu', algoConfig: { lr: 1e-3 }, checkpointEvery: 5 };
+// Resolved as every writer resolves it: config.json records every value (readConfig validates and completes it).
+const config: RunConfig = resolveRunConfig({ task: 'InvertedPendulum', algo: 'ppo', seed: 3, totalSteps: 1000, backend: 'cpu', algoConfig: { lr: 1e-3 }, checkpointEvery: 5 });
 const row = (update: number): MetricsRow => ({
   update, steps: update * 100, episodes: update, returnMean: update * 10, returnMin: 0, returnMax: update * 20, lengthMean: 5,
   policyLoss: 0.1, valueLoss: 0.2, entropy: 1, approxKl: NaN, clipFraction: NaN, explainedVariance: 0.5, gradNorm: 1, stepsPerSecond: 1000, wallTime: update,

@@ -68,11 +68,17 @@ export function defaults<S extends Schema>(schema: S): ConfigOf<S> {
 export function resolveConfig<S extends Schema>(schema: S, input: Record<string, unknown> = {}, where = 'config'): ConfigOf<S> {
   const out = defaults(schema) as Record<string, unknown>;
   for (const [k, v] of Object.entries(input)) {
-    const f = schema[k];
-    if (!f) throw new ConfigError(`${where}: unknown field "${k}" (known: ${Object.keys(schema).join(', ')})`);
+    // Own keys only: `constructor`, `toString` or `__proto__` are not fields of any schema.
+    const f = fieldOf(schema, k);
+    if (!f) throw new ConfigError(`${where}: unknown field "${k.length > 40 ? k.slice(0, 40) + '…' : k}" (known: ${Object.keys(schema).join(', ')})`);
     out[k] = checkValue(f, v, `${where}.${k}`);
   }
   return out as ConfigOf<S>;
+}
+
+/** The schema's field called `name`, or undefined: never a property inherited from Object.prototype. */
+export function fieldOf(schema: Schema, name: string): Field | undefined {
+  return Object.hasOwn(schema, name) ? schema[name] : undefined;
 }
 
 /** Parses a command-line string into the field's type, then checks it. */

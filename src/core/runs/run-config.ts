@@ -1,5 +1,7 @@
-// Builds and checks a RunConfig from loose input (CLI flags, an IPC payload, a config.json).
-// One place decides what a valid run is; every entry point calls it.
+// Builds and checks a RunConfig from loose input (CLI flags, an IPC/WebSocket payload, a
+// config.json, the trainer's 'start' message). One place decides what a valid run is:
+// resolveRunSettings. The lab's request validator (src/backend/validate.ts) calls it with the
+// catalog it serves, everything else through resolveRunConfig with the built-in registry.
 
 import { ALGOS } from '../algos/index.js';
 import { PRESETS } from '../algos/presets.js';
@@ -18,6 +20,28 @@ export const RUN_SCHEMA = {
 
 export { CUSTOM_PRESETS, type CustomPreset };
 
+/** What a run may be made of: the backend's Catalog has this shape, and so does the built-in registry. */
+export interface RunRegistry {
+  readonly tasks: readonly { readonly name: string }[];
+  readonly algos: readonly { readonly name: string; readonly schema: Schema }[];
+  /** algo → task → tuned hyperparameters, applied under the user's values. */
+  readonly presets: Readonly<Record<string, Readonly<Record<string, Readonly<Record<string, unknown>>>>>>;
+  readonly customPresets: readonly string[];
+  readonly run: Schema;
+}
+
+let builtIn: RunRegistry | null = null;
+/** The registry of this build: ALGOS, TASKS, PRESETS. */
+export function builtInRegistry(): RunRegistry {
+  return (builtIn ??= {
+    tasks: TASKS,
+    algos: (Object.keys(ALGOS) as AlgoName[]).map((name) => ({ name, schema: ALGOS[name].schema })),
+    presets: PRESETS as RunRegistry['presets'],
+    customPresets: CUSTOM_PRESETS,
+    run: RUN_SCHEMA,
+  });
+}
+
 export interface RunConfigInput {
   task?: unknown;
   algo?: unknown;
@@ -29,36 +53,94 @@ export interface RunConfigInput {
   checkpointEvery?: unknown;
 }
 
+/** A RunConfig without the custom model's location (the caller knows where the model lives). */
+export interface RunSettings {
+  readonly task: string;
+  readonly algo: AlgoName;
+  readonly seed: number;
+  readonly totalSteps: number;
+  readonly checkpointEvery: number;
+  readonly backend: BackendChoice;
+  readonly algoConfig: Record<string, unknown>;
+  /** Set exactly when task is 'custom'. */
+  readonly customPreset?: CustomPreset;
+}
+
 export function isAlgoName(x: unknown): x is AlgoName {
-  return typeof x === 'string' && Object.prototype.hasOwnProperty.call(ALGOS, x);
+  return typeof x === 'string' && Object.hasOwn(ALGOS, x);
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || ArrayBuffer.isView(v)) return false;
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+/** A value for an error message: short, and never throws (BigInt, cycles, huge strings). */
+export function describeValue(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (v === null) return 'null';
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v);
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'object') return ArrayBuffer.isView(v) ? 'a typed array' : 'an object';
+  return `${typeof v} ${String(v).slice(0, 40)}`;
 }
 
 /**
- * A complete, checked RunConfig. The algorithm's hyperparameters are resolved against its
- * schema on top of the task preset, so config.json records every value the run used.
+ * THE run validator: every field checked against `registry` (types, ranges, known task and
+ * algorithm, hyperparameters through the algorithm's schema over the task's preset). Only own
+ * keys count, so `constructor`, `__proto__` or `toString` are unknown fields, never lookups on
+ * Object.prototype. Errors are ConfigErrors naming `where`.field.
  */
-export function resolveRunConfig(input: RunConfigInput): RunConfig {
-  if (!isAlgoName(input.algo)) throw new ConfigError(`algo: expected one of ${Object.keys(ALGOS).join(' | ')}, got ${JSON.stringify(input.algo)}`);
-  const algo = input.algo;
-  let custom: RunConfig['custom'];
-  let task: string;
-  if (input.custom !== undefined) {
-    const c = input.custom as { mjcfPath?: unknown; preset?: unknown };
-    if (!c || typeof c.mjcfPath !== 'string' || c.mjcfPath === '') throw new ConfigError('custom.mjcfPath: expected the path of an MJCF file');
-    if (!CUSTOM_PRESETS.includes(c.preset as CustomPreset)) throw new ConfigError(`custom.preset: expected one of ${CUSTOM_PRESETS.join(' | ')}, got ${JSON.stringify(c.preset)}`);
-    custom = { mjcfPath: c.mjcfPath, preset: c.preset as CustomPreset };
-    task = 'custom';
+export function resolveRunSettings(input: RunConfigInput, registry: RunRegistry = builtInRegistry(), where = ''): RunSettings {
+  const at = (field: string): string => (where ? `${where}.${field}` : field);
+  const algoInfo = typeof input.algo === 'string' ? registry.algos.find((a) => a.name === input.algo) : undefined;
+  if (!algoInfo) throw new ConfigError(`${at('algo')}: unknown algorithm ${describeValue(input.algo)} (known: ${registry.algos.map((a) => a.name).join(', ')})`);
+  const algo = algoInfo.name as AlgoName;
+
+  const task = input.task ?? (input.custom !== undefined ? 'custom' : undefined);
+  let customPreset: CustomPreset | undefined;
+  if (task === 'custom') {
+    if (input.custom === undefined) throw new ConfigError(`${at('custom')}: task "custom" needs an MJCF model`);
+    if (!isPlainObject(input.custom)) throw new ConfigError(`${at('custom')}: expected an object, got ${describeValue(input.custom)}`);
+    const preset = Object.hasOwn(input.custom, 'preset') ? input.custom.preset : undefined;
+    if (typeof preset !== 'string' || !registry.customPresets.includes(preset))
+      throw new ConfigError(`${at('custom.preset')}: expected one of ${registry.customPresets.join(' | ')}, got ${describeValue(preset)}`);
+    customPreset = preset as CustomPreset;
   } else {
-    if (typeof input.task !== 'string' || !TASKS.some((t) => t.name === input.task))
-      throw new ConfigError(`task: unknown task ${JSON.stringify(input.task)} (known: ${TASKS.map((t) => t.name).join(', ')})`);
-    task = input.task;
+    if (typeof task !== 'string' || !registry.tasks.some((t) => t.name === task))
+      throw new ConfigError(`${at('task')}: unknown task ${describeValue(task)} (known: ${registry.tasks.map((t) => t.name).join(', ')}, custom)`);
+    if (input.custom !== undefined) throw new ConfigError(`${at('custom')}: only allowed with task "custom"`);
   }
+
   const run: Record<string, unknown> = {};
   for (const k of ['seed', 'totalSteps', 'checkpointEvery', 'backend'] as const) if (input[k] !== undefined) run[k] = input[k];
-  const { seed, totalSteps, checkpointEvery, backend } = resolveConfig(RUN_SCHEMA, run, 'run');
+  const { seed, totalSteps, checkpointEvery, backend } = resolveConfig(registry.run, run, where || 'run') as unknown as {
+    seed: number; totalSteps: number; checkpointEvery: number; backend: BackendChoice;
+  };
   const given = input.algoConfig ?? {};
-  if (typeof given !== 'object' || given === null || Array.isArray(given)) throw new ConfigError('algoConfig: expected an object of hyperparameters');
-  const preset = (PRESETS[algo] as Record<string, Record<string, unknown>> | undefined)?.[task] ?? {};
-  const algoConfig = resolveConfig(ALGOS[algo].schema, { ...preset, ...(given as Record<string, unknown>) }, algo);
-  return { task, algo, seed, totalSteps, backend, algoConfig, custom, checkpointEvery };
+  if (!isPlainObject(given)) throw new ConfigError(`${at('algoConfig')}: expected an object of hyperparameters, got ${describeValue(given)}`);
+  const byTask = Object.hasOwn(registry.presets, algo) ? registry.presets[algo] : {};
+  const preset = Object.hasOwn(byTask, task) ? byTask[task] : {};
+  // The task's tuned preset sits between the schema defaults and the user's values.
+  const algoConfig = resolveConfig(algoInfo.schema, { ...preset, ...given }, `${at('algoConfig')}(${algo})`);
+  return { task, algo, seed, totalSteps, checkpointEvery, backend, algoConfig, ...(customPreset ? { customPreset } : {}) };
+}
+
+/**
+ * A complete, checked RunConfig (CLI, trainer, config.json). The algorithm's hyperparameters
+ * are resolved against its schema on top of the task preset, so config.json records every
+ * value the run used.
+ */
+export function resolveRunConfig(input: RunConfigInput, where = ''): RunConfig {
+  const s = resolveRunSettings(input, builtInRegistry(), where);
+  let custom: RunConfig['custom'];
+  if (s.customPreset) {
+    const c = input.custom as Record<string, unknown>;
+    const mjcfPath = Object.hasOwn(c, 'mjcfPath') ? c.mjcfPath : undefined;
+    if (typeof mjcfPath !== 'string' || mjcfPath === '') throw new ConfigError(`${where ? where + '.' : ''}custom.mjcfPath: expected the path of an MJCF file`);
+    custom = { mjcfPath, preset: s.customPreset };
+  }
+  const { customPreset: _p, ...rest } = s;
+  return { ...rest, ...(custom ? { custom } : {}) };
 }

@@ -5,14 +5,25 @@ import { getMujoco } from '../envs/mujoco.js';
 import type { HostToTrainer, TrainerToHost } from '../protocol.js';
 import { selectBackend } from '../rl/backend.js';
 import { evaluateBundle, exportRun, isBundleDir } from './run-export.js';
+import { resolveRunConfig } from '../runs/run-config.js';
 import { evaluateRun } from './evaluate.js';
 import { TrainingSession } from './session.js';
 
 // Once the host is gone (killed, or its terminal closed) there is no one to tell: the session
 // is stopping (see 'disconnect' below) and a write to the closed channel would crash with EPIPE.
+let inFlight = 0;
+let sessionOver = false;
 const send = (m: TrainerToHost) => {
-  if (process.connected) process.send?.(m, undefined, undefined, () => {});
+  if (!process.connected) return;
+  inFlight++;
+  process.send?.(m, undefined, undefined, () => { inFlight--; exitIfOver(); });
 };
+// One process runs one session: when it is over (finished, stopped or failed) the process ends
+// by itself once its last messages ('done') are on their way — an idle trainer holding TF.js
+// and MuJoCo (~250 MB) never outlives its run, even if its owner forgets it.
+function exitIfOver(): void {
+  if (sessionOver && inFlight === 0) process.exit(0);
+}
 // Load MuJoCo and the default backend while the host is still deciding what to ask for: a
 // trainer started ahead of time answers its first 'start' without that delay.
 const warm = Promise.all([getMujoco(), selectBackend('auto')]).catch(() => undefined);
@@ -21,14 +32,28 @@ let running: Promise<unknown> | null = null;
 
 async function handle(msg: HostToTrainer): Promise<void> {
   switch (msg.type) {
-    case 'start':
-      if (running) { send({ type: 'error', message: 'this trainer is already running a session', fatal: false }); return; }
-      running = warm.then(() => session.run(msg.config, msg.runDir, msg.resume)).finally(() => { running = null; });
+    case 'start': {
+      if (running || sessionOver) { send({ type: 'error', message: 'this trainer is already running a session', fatal: false }); return; }
+      let config;
+      try {
+        // The host validated it too; the trainer trusts no message (one validator, core/runs/run-config).
+        config = resolveRunConfig(msg.config, 'start.config');
+      } catch (e) {
+        send({ type: 'error', message: (e as Error).message, fatal: true });
+        send({ type: 'done', reason: 'failed', steps: 0 });
+        sessionOver = true;
+        return;
+      }
+      running = warm.then(() => session.run(config, msg.runDir, msg.resume)).finally(() => {
+        running = null;
+        sessionOver = true;
+        exitIfOver();
+      });
       return;
+    }
     case 'pause': session.pause(); return;
     case 'resume': session.resume(); return;
     case 'stop': session.stop(); return;
-    case 'set-live-view': session.setLiveView(msg.enabled, msg.fps); return;
     case 'export': {
       await warm;
       const r = await exportRun(msg.runDir, msg.format, msg.outDir, msg.evalEpisodes);

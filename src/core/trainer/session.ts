@@ -5,8 +5,6 @@
 import { existsSync } from 'node:fs';
 import { ALGOS } from '../algos/index.js';
 import type { AlgoContext, AlgoState, Algorithm } from '../algos/types.js';
-import type { Env } from '../envs/types.js';
-import { POSE_STRIDE } from '../envs/types.js';
 import type { MetricsRow, RunConfig, TrainerToHost } from '../protocol.js';
 import { selectBackend } from '../rl/backend.js';
 import { NonFiniteError } from '../rl/errors.js';
@@ -29,7 +27,6 @@ export class TrainingSession {
   private paused = false;
   private stopRequested = false;
   private wake: (() => void) | null = null;
-  private live = { enabled: false, intervalMs: 1000 / 30, last: 0 };
   private algo: Algorithm | null = null;
   private episodeReturns: number[] = [];
   private episodeLengths: number[] = [];
@@ -46,11 +43,6 @@ export class TrainingSession {
     this.stopRequested = true;
     this.wake?.();
   }
-  setLiveView(enabled: boolean, fps: number): void {
-    this.live.enabled = enabled;
-    this.live.intervalMs = 1000 / Math.min(60, Math.max(1, fps));
-  }
-
   /** Runs to the end (or stop). Errors are reported, not thrown: the process stays alive. */
   async run(config: RunConfig, runDir: string, resume: boolean): Promise<'finished' | 'stopped' | 'failed'> {
     let counters: Checkpoint['trainer'] = { update: 0, steps: 0, episodes: 0, wallTime: 0 };
@@ -62,7 +54,6 @@ export class TrainingSession {
       const spec = probe.spec;
       const render = probe.renderDescription();
       probe.dispose();
-      const poses = new Float32Array(render.geoms.length * POSE_STRIDE);
       const ctx: AlgoContext = {
         spec,
         makeEnv,
@@ -76,14 +67,9 @@ export class TrainingSession {
           this.episodeLengths.push(ep.length);
           this.send({ type: 'episode', step: ep.step, return: ep.return, length: ep.length });
         },
-        wantFrame: () => this.live.enabled && performance.now() - this.live.last >= this.live.intervalMs,
-        emitFrame: (env: Env, obs: Float32Array) => {
-          this.live.last = performance.now();
-          env.writePoses(poses);
-          const { mu, std } = this.algo ? this.algo.policyAt(obs) : { mu: new Float32Array(0), std: new Float32Array(0) };
-          // Structured clone copies the poses, so one buffer serves every frame.
-          this.send({ type: 'frame', step: this.algo?.steps ?? 0, poses, mu, std });
-        },
+        // The viewer process plays published policies instead of sampling training envs.
+        wantFrame: () => false,
+        emitFrame: () => {},
       };
       const algo = await ALGOS[config.algo].create(ctx);
       this.algo = algo;
@@ -100,6 +86,9 @@ export class TrainingSession {
       const gradientStep = algo.gradientStep;
       writeStatus(runDir, { status: 'running', backend, gradientStep, steps: counters.steps });
       this.send({ type: 'started', runDir, backend, gradientStep, spec, render, startStep: counters.steps });
+      // The viewer plays the policy as it is now: a few kB of weights per update, not frames.
+      const publish = () => this.send({ type: 'policy', update: counters.update, steps: counters.steps, snapshot: algo.snapshot() });
+      publish();
 
       let savedAt = resume ? counters.update : -1;
       const save = async () => {
@@ -145,6 +134,7 @@ export class TrainingSession {
         this.episodeLengths = [];
         appendMetrics(runDir, row);
         this.send({ type: 'metrics', row });
+        publish();
         if (counters.update % config.checkpointEvery === 0) await save();
         // Let pause/stop/live-view messages in between updates.
         await new Promise((r) => setImmediate(r));
