@@ -9,7 +9,7 @@ import type { RunConfig, TrainerToHost } from '../core/protocol.js';
 import { isAlgoName, resolveRunConfig, RUN_SCHEMA } from '../core/runs/run-config.js';
 import { newRunDir, readConfig, RunError } from '../core/runs/store.js';
 import { TrainerHost } from '../core/trainer/host.js';
-import { camel, checkKnown, kebab, parseArgs, UsageError } from './args.js';
+import { camel, checkKnown, helpTable, kebab, parseArgs, UsageError } from './args.js';
 import { formatDuration, progressLine } from './progress.js';
 
 const out = (s = '') => process.stdout.write(s + '\n');
@@ -29,12 +29,11 @@ Commands:
 Run policy-lab <command> --help for the options of a command.`;
 
 function schemaHelp(schema: Schema): string {
-  const rows = Object.entries(schema).map(([k, f]) => {
+  return helpTable(Object.entries(schema).map(([k, f]) => {
     const form = f.kind === 'choice' ? f.choices.join('|') : f.kind === 'list' ? 'n,n,…' : f.kind === 'boolean' ? 'true|false' : f.integer ? 'int' : 'num';
     const def = Array.isArray(f.default) ? f.default.join(',') : String(f.default);
-    return `  --${kebab(k)} <${form}>`.padEnd(44) + `${f.doc} (default ${def})`;
-  });
-  return rows.join('\n');
+    return [`  --${kebab(k)} <${form}>`, `${f.doc} (default ${def})`] as const;
+  }));
 }
 
 /** Run-level flags and the RUN_SCHEMA field each sets (the schema's doc is the flag's help). */
