@@ -3,8 +3,9 @@
 import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
 import { requestMethods, type ApiErrorShape, type LabApi, type LabEvent, type LabMethod } from '../backend/api.js';
 
-// The sandboxed preload bundle must take in no app module beyond api.ts, which has no runtime
-// imports of its own: hence literal channel names here.
+// This bundle is CommonJS (a sandboxed preload cannot be an ES module) with api.ts inlined; api.ts
+// imports only types, so no other app module comes along. The two channel names are api.ts's
+// IPC_PREFIX and IPC_EVENT_CHANNEL, which main registers its handlers under, written out here.
 const PREFIX = 'lab:';
 const EVENT_CHANNEL = 'lab:event';
 

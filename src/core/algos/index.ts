@@ -1,5 +1,5 @@
-// The algorithm registry: every AlgoModule by name. a3c is a placeholder whose create() throws
-// until src/core/algos/a3c.ts holds the real thing.
+// The algorithm registry: every AlgoModule by name (the lecture's REINFORCE, Q actor-critic, A2C
+// and A3C, plus PPO). A new algorithm is one file here exporting an AlgoModule, added below.
 import type { AlgoName } from '../protocol.js';
 import { a2c } from './a2c.js';
 import { a3c } from './a3c.js';

@@ -1,5 +1,5 @@
-// The task list and the factory. Specs follow Gymnasium v5 defaults (see docs/envs.md for the
-// few deliberate differences).
+// The task list and the factory. Specs follow Gymnasium v5 defaults (src/core/envs/README.md
+// lists the few deliberate differences).
 
 import { AntEnv, HalfCheetahEnv, HopperEnv, SwimmerEnv, Walker2dEnv } from './locomotion.js';
 import { getMujoco, getMujocoSync, type Mujoco } from './mujoco.js';
