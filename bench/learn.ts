@@ -1,17 +1,21 @@
-// npm run bench:learn — long (not in CI; run it in the background). Trains each listed
-// (algo, task) for a fixed budget with seed 1 through the real trainer process, evaluates the
-// final policy deterministically, and writes bench/results/learn.json and the table in
-// docs/BENCHMARKS.md beside the published Stable-Baselines3 RL Zoo figures (1M steps, tuned).
-// Usage: tsx bench/learn.ts [--steps N] [--only ppo:HalfCheetah,a2c:HalfCheetah]
-//        tsx bench/learn.ts --from-run ppo:HalfCheetah=runs/<dir>   (evaluate a finished run instead of training)
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+// npm run bench:learn — long (not in CI; run it in the background). The learning table as a
+// study: every (algo, task) row is a variant with the shipped defaults + presets, trained for 1M
+// steps with seeds 1, 2, 3 through the study machinery (src/core/studies: one process per trial,
+// checkpointed, resumable), scored by the deterministic evaluation of each final policy (10
+// episodes), and reported per row as mean, IQM and 95% stratified-bootstrap CI beside the RL Zoo
+// figure. Rows run cheapest first; after every trial bench/results/learn.json and the table in
+// docs/BENCHMARKS.md are rewritten, so an interrupted run still reports what finished, and running
+// it again continues the same study folder.
+// Usage: tsx bench/learn.ts [--workers 1] [--steps 1000000] [--seeds 1,2,3] [--only ppo:Swimmer,a2c:Hopper]
+//        [--dir runs/bench-learn-study] [--report-only] [--code LABEL: the code revision to record]
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { AlgoName, TrainerToHost } from '../src/core/protocol.js';
-import { resolveRunConfig } from '../src/core/runs/run-config.js';
-import { newRunDir, readMetrics, readStatus } from '../src/core/runs/store.js';
 import { writeFileAtomic } from '../src/core/runs/atomic.js';
-import { evaluateRun } from '../src/core/trainer/evaluate.js';
-import { TrainerHost } from '../src/core/trainer/host.js';
+import { LocalExecutor } from '../src/core/studies/local-executor.js';
+import { studyReport, type StudyReport } from '../src/core/studies/report.js';
+import { createStudyFolder, isStudyDir, readPlan, studyFiles, trialDone } from '../src/core/studies/study-folder.js';
+import { validateStudy } from '../src/core/studies/study-file.js';
 import { machineInfo } from './machine.js';
 
 /** RL Zoo (SB3) 1M-step figures quoted by the issue. */
@@ -19,71 +23,86 @@ export const ZOO: Record<string, number> = {
   'ppo:HalfCheetah': 5819, 'ppo:Hopper': 2410, 'ppo:Walker2d': 3479, 'ppo:Swimmer': 282, 'ppo:Ant': 1327,
   'a2c:HalfCheetah': 3041, 'a2c:Hopper': 733, 'a2c:Swimmer': 201,
 };
+/** Rows cheapest first: seed-1 wall clock (s) on this machine, bench/results/learn.json of 2026-11-26. */
+const COST: Record<string, number> = {
+  'ppo:Swimmer': 66, 'a2c:HalfCheetah': 77, 'ppo:Hopper': 87, 'ppo:Walker2d': 127, 'a2c:Hopper': 143, 'a2c:Swimmer': 189, 'ppo:Ant': 230, 'ppo:HalfCheetah': 553,
+};
 
 const argv = process.argv.slice(2);
 const flag = (n: string) => { const i = argv.indexOf(`--${n}`); return i >= 0 ? argv[i + 1] : undefined; };
 const steps = Number(flag('steps') ?? 1_000_000);
-const only = (flag('only') ?? 'ppo:HalfCheetah,ppo:Hopper,a2c:HalfCheetah').split(',');
+const seeds = (flag('seeds') ?? '1,2,3').split(',').map(Number);
+const rows = (flag('only')?.split(',') ?? Object.keys(ZOO)).sort((a, b) => (COST[a] ?? 1e9) - (COST[b] ?? 1e9));
+const dir = resolve(flag('dir') ?? 'runs/bench-learn-study');
+const workers = Number(flag('workers') ?? 1);
 const resultsPath = resolve('bench/results/learn.json');
-mkdirSync(resolve('bench/results'), { recursive: true });
-const previous: Record<string, unknown> = existsSync(resultsPath) ? JSON.parse(readFileSync(resultsPath, 'utf8')).runs ?? {} : {};
-const runs: Record<string, unknown> = { ...previous };
+const commit = flag('code') ?? (() => { try { return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim(); } catch { return 'unknown'; } })();
 
-function train(algo: AlgoName, task: string): Promise<{ runDir: string; seconds: number; backend: string; stepsDone?: number }> {
-  const config = resolveRunConfig({ task, algo, seed: 1, totalSteps: steps, checkpointEvery: 20 });
-  return newRunDir(resolve('runs/bench-learn'), config).then((runDir) => new Promise((done, fail) => {
-    const host = TrainerHost.spawn();
-    const t0 = Date.now();
-    let backend = '?';
-    host.onMessage((m: TrainerToHost) => {
-      if (m.type === 'started') backend = m.backend;
-      if (m.type === 'metrics' && m.row.update % 20 === 0) console.error(`${algo}:${task} ${m.row.steps} steps, return ${m.row.returnMean.toFixed(1)}, ${Math.round(m.row.stepsPerSecond)} steps/s`);
-      if (m.type === 'error') console.error(`${algo}:${task} error: ${m.message}`);
-      if (m.type === 'done') {
-        host.kill();
-        if (m.reason === 'finished') done({ runDir, seconds: (Date.now() - t0) / 1000, backend });
-        else fail(new Error(`${algo}:${task} ${m.reason}`));
-      }
-    });
-    host.send({ type: 'start', config, runDir, resume: false });
+if (!isStudyDir(dir)) {
+  createStudyFolder(dir, validateStudy({
+    name: 'bench-learn', description: 'The learning table: shipped defaults + presets, 1M steps, seeds 1/2/3',
+    steps, seeds, checkpointEvery: 20, evalEpisodes: 10,
+    variants: rows.map((key) => { const [algo, task] = key.split(':'); return { name: key, algo, task }; }),
   }));
 }
 
-function writeDoc() {
-  const rows = Object.entries(runs).map(([key, r]) => {
-    const x = r as { evalMean?: number; evalStd?: number; seconds?: number; steps?: number; backend?: string; error?: string };
-    const zoo = ZOO[key];
-    if (x.error) return `| ${key.replace(':', ' | ')} | — | ${zoo ?? '—'} | — | failed: ${x.error} |`;
-    const verdict = zoo === undefined ? '' : x.evalMean! >= zoo ? 'meets the Zoo figure' : `short by ${Math.round(zoo - x.evalMean!)}`;
-    return `| ${key.replace(':', ' | ')} | ${x.evalMean!.toFixed(0)} ± ${x.evalStd!.toFixed(0)} | ${zoo ?? '—'} | ${(x.steps! / 1e6).toFixed(2)}M steps, ${(x.seconds! / 60).toFixed(0)} min (${x.backend}) | ${verdict} |`;
+const fmt = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : Math.round(x).toLocaleString('en-US'));
+
+function write(r: StudyReport, running: Set<number>): void {
+  const out: Record<string, unknown> = {};
+  for (const v of r.variants) {
+    out[v.name] = {
+      zoo: ZOO[v.name] ?? null,
+      scored: v.final?.scored ?? 0, seeds: v.seeds,
+      mean: v.final?.mean ?? null, iqm: v.final?.iqm ?? null, ci95: v.final?.ci95 ?? null,
+      trials: v.trials.map((t) => ({ seed: t.seed, status: running.has(t.index) ? 'running' : t.status, finalReturn: t.finalReturn, steps: t.steps, trainSeconds: Math.round(t.wallTime), runDir: t.runDir })),
+    };
+  }
+  writeFileAtomic(resultsPath, JSON.stringify({ machine: machineInfo(), commit, studyDir: dir, steps, rows: out }, null, 2) + '\n');
+  const lines = r.variants.map((v) => {
+    const zoo = ZOO[v.name];
+    const f = v.final;
+    const perSeed = v.trials.map((t) => `s${t.seed}: ${t.finalReturn !== null ? fmt(t.finalReturn) : running.has(t.index) ? 'running' : t.status === 'created' ? 'not run' : t.status}`).join(', ');
+    const all = f && f.scored === v.trials.length;
+    const verdict = !f ? 'not run yet' : zoo === undefined ? '' : `${all ? '' : `${f.scored} of ${v.trials.length} seeds: `}${f.mean >= zoo ? 'mean meets the Zoo figure' : `mean short by ${fmt(zoo - f.mean)}`}`;
+    const wall = v.trials.filter((t) => t.finalReturn !== null).map((t) => t.wallTime);
+    return `| ${v.algo} | ${v.task} | ${fmt(f?.mean)} | ${fmt(f?.iqm)} | ${f ? `[${fmt(f.ci95[0])}, ${fmt(f.ci95[1])}]` : '—'} | ${perSeed} | ${zoo !== undefined ? fmt(zoo) : '—'} | ${wall.length ? `${(wall.reduce((a, b) => a + b, 0) / wall.length / 60).toFixed(0)} min` : '—'} | ${verdict} |`;
   });
   const docPath = resolve('docs/BENCHMARKS.md');
   const doc = existsSync(docPath) ? readFileSync(docPath, 'utf8') : '# Benchmarks\n';
-  const table = `<!-- learn:begin -->\nFinal deterministic evaluation (10 episodes), seed 1, default hyperparameters + presets (src/core/algos/presets.ts); written by \`npm run bench:learn\` on ${machineInfo().cpus} cores, ${new Date().toISOString().slice(0, 10)}.\n\n| algo | task | ours | RL Zoo (1M, tuned) | budget, wall clock | verdict |\n|---|---|---|---|---|---|\n${rows.join('\n')}\n<!-- learn:end -->`;
-  const next = doc.includes('<!-- learn:begin -->') ? doc.replace(/<!-- learn:begin -->[\s\S]*<!-- learn:end -->/, table) : `${doc.trimEnd()}\n\n## Learning (bench:learn)\n\n${table}\n`;
+  const table = `<!-- learn:begin -->
+Final score of each trial: deterministic evaluation of the final policy (10 episodes), shipped defaults + presets (src/core/algos/presets.ts), ${(steps / 1e6).toFixed(2)}M steps, seeds ${seeds.join(', ')}; run as a study (\`npm run bench:learn\`, ${workers} worker${workers > 1 ? 's' : ''}, commit ${commit}) on ${machineInfo().cpus} shared cores, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC. IQM is rliable's interquartile mean (with 3 seeds it drops nothing and equals the mean); the 95% CI is IQM's stratified-bootstrap percentile interval (2,000 resamples; with 3 seeds it spans their range).
+
+| algo | task | mean | IQM | IQM 95% CI | per seed | RL Zoo (1M, tuned) | train time / seed | verdict |
+|---|---|---|---|---|---|---|---|---|
+${lines.join('\n')}
+<!-- learn:end -->`;
+  const next = doc.includes('<!-- learn:begin -->') ? doc.replace(/<!-- learn:begin -->[\s\S]*?<!-- learn:end -->(\n<!-- learn:end -->)*/, table) : `${doc.trimEnd()}\n\n## Learning (bench:learn)\n\n${table}\n`;
   writeFileAtomic(docPath, next);
 }
 
-/** A finished run (trained with the same trainer, e.g. from the CLI) evaluated as if trained here. */
-async function fromRun(runDir: string): Promise<{ runDir: string; seconds: number; backend: string; stepsDone: number }> {
-  const last = readMetrics(runDir).at(-1);
-  return { runDir, seconds: last?.wallTime ?? NaN, backend: readStatus(runDir).backend ?? '?', stepsDone: last?.steps ?? 0 };
-}
-
-const given = flag('from-run');
-const keys = given ? [given.split('=')[0]] : only;
-for (const key of keys) {
-  const [algo, task] = key.split(':') as [AlgoName, string];
-  try {
-    const { runDir, seconds, backend, stepsDone = steps } = given ? await fromRun(resolve(given.split('=')[1])) : await train(algo, task);
-    const ev = await evaluateRun(runDir, 10, true);
-    const r = Array.from(ev.returns);
-    const mean = r.reduce((a, b) => a + b, 0) / r.length;
-    const std = Math.sqrt(r.reduce((a, b) => a + (b - mean) ** 2, 0) / r.length);
-    runs[key] = { runDir, steps: stepsDone, seconds, backend, evalMean: mean, evalStd: std, zoo: ZOO[key] ?? null };
-  } catch (e) {
-    runs[key] = { error: (e as Error).message };
-  }
-  writeFileAtomic(resultsPath, JSON.stringify({ machine: machineInfo(), runs }, null, 2) + '\n');
-  writeDoc();
+const running = new Set<number>();
+const report = () => write(studyReport(dir, { curves: false }), running);
+if (argv.includes('--report-only')) {
+  report();
+} else {
+  const plan = readPlan(dir);
+  const todo = plan.trials.filter((t) => !trialDone(studyFiles.trialDir(dir, t))).map((t) => t.index);
+  console.error(`bench:learn: study ${dir}, ${todo.length} of ${plan.trials.length} trials to run, ${workers} worker(s), commit ${commit}`);
+  const ac = new AbortController();
+  process.on('SIGINT', () => ac.abort());
+  process.on('SIGTERM', () => ac.abort());
+  report();
+  const res = await new LocalExecutor({ workers }).run(dir, todo, {
+    signal: ac.signal,
+    onTrial: (e) => {
+      const t = plan.trials[e.index];
+      if (e.kind === 'started') running.add(e.index);
+      else running.delete(e.index);
+      console.error(`${new Date().toISOString()} trial ${e.index} ${t.variant} seed ${t.seed}: ${e.kind === 'started' ? 'started' : `${e.outcome}${e.message ? ` (${e.message})` : ''} after ${Math.round(e.seconds ?? 0)} s`}`);
+      report();
+    },
+  });
+  report();
+  console.error(`bench:learn: ${res.finished.length} finished, ${res.failed.length} failed, ${res.stopped.length} stopped, ${res.notStarted.length} not started`);
 }

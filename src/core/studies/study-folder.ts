@@ -45,6 +45,8 @@ export interface FinalEval {
   readonly returns: number[];
   readonly mean: number;
   readonly steps: number;
+  /** Wall-clock seconds the evaluation took. */
+  readonly seconds?: number;
 }
 
 /** Creates DIR (must not hold a study yet) with study.json, plan.json and every trial's run directory. */

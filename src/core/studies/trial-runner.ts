@@ -106,9 +106,10 @@ export async function runTrial(studyDir: string, index: number, opts: TrialRunOp
   try {
     if (spec.variance && !(await runProbes(td, spec.variance, opts.signal, log))) return 'stopped';
     if (opts.signal?.aborted) return 'stopped';
+    const t0 = performance.now();
     const ev = await evaluateRun(td, spec.evalEpisodes, true);
     const returns = Array.from(ev.returns);
-    const score: FinalEval = { episodes: spec.evalEpisodes, deterministic: true, returns, mean: returns.reduce((a, b) => a + b, 0) / returns.length, steps: readMetrics(td).at(-1)?.steps ?? 0 };
+    const score: FinalEval = { episodes: spec.evalEpisodes, deterministic: true, returns, mean: returns.reduce((a, b) => a + b, 0) / returns.length, steps: readMetrics(td).at(-1)?.steps ?? 0, seconds: (performance.now() - t0) / 1000 };
     writeFileAtomic(studyFiles.finalEval(td), JSON.stringify(score, null, 2) + '\n');
     return 'finished';
   } catch (e) {
