@@ -10,10 +10,11 @@ export default defineConfig({
       outDir: 'out/main',
       rollupOptions: {
         external,
-        // The trainer runs in its own child process, and A3C's workers in theirs: entries of the main build.
+        // The trainer and the real-time viewer run in child processes of their own, and A3C's workers in theirs: entries of the main build.
         input: {
           index: resolve('src/main/index.ts'),
           trainer: resolve('src/main/trainer-entry.ts'),
+          viewer: resolve('src/main/viewer-entry.ts'),
           'a3c-worker': resolve('src/core/algos/a3c-worker.ts'),
         },
       },

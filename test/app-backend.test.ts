@@ -35,13 +35,39 @@ describe('LabBackend', () => {
     const t = deps.spawned[0];
     t.emit({ type: 'started', runDir, backend: 'cpu', spec: fakeCatalog.tasks[0], render, startStep: 0 });
     t.emit({ type: 'metrics', row: metricsRow(1, 12) });
-    const poses = new Float32Array([1, 2, 3, 1, 0, 0, 0]);
-    t.emit({ type: 'frame', step: 10, poses, mu: new Float32Array([0.5]), std: new Float32Array([0.2]) });
-    expect(events.map((e) => e.type)).toEqual(['status', 'started', 'status', 'metrics', 'frame']);
-    const frame = events[4];
-    expect(frame.type === 'frame' && frame.poses).toBe(poses);
-    expect(frame.type === 'frame' && frame.runDir).toBe(runDir);
+    expect(events.map((e) => e.type)).toEqual(['status', 'started', 'status', 'metrics']);
+    expect(events[3].type === 'metrics' && events[3].runDir).toBe(runDir);
     expect(backend.status.state).toBe('running');
+  });
+
+  it('the viewer follows the run: loads its task, gets every published policy, and its states become events', async () => {
+    const { runDir } = (await call('start', req)) as { runDir: string };
+    const v = deps.viewers[0];
+    expect(v.sent[0]).toMatchObject({ type: 'load', source: { env: { kind: 'task', name: req.task }, seed: req.seed }, policy: null });
+    const snapshot = { kind: 'gaussian', obsDim: 4, actDim: 1, trunk: [], meanHead: [], squash: 'clip' } as const;
+    deps.spawned[0].emit({ type: 'policy', update: 3, steps: 300, snapshot: snapshot as never });
+    expect(v.sent[1]).toEqual({ type: 'policy', policy: { snapshot, update: 3, steps: 300 } });
+    // Another run's policy is not the followed one's.
+    deps.spawned[0].emit({ type: 'metrics', row: metricsRow(1, 1) });
+    const poses = new Float32Array([1, 2, 3, 1, 0, 0, 0]);
+    v.emit({ type: 'viewer-state', seq: 1, simTime: 0.5, poses, mu: new Float32Array([0.1]), std: new Float32Array([0.2]), episode: 0, episodeStep: 10, episodeReturn: 9, update: 3, steps: 300, push: new Float32Array(0), settings: { paused: false, speed: 1, deterministic: true, swapAtOnce: false } });
+    const st = events.find((e) => e.type === 'viewer-state');
+    expect(st?.type === 'viewer-state' && st.poses).toBe(poses);
+    // Controls and pushes go to the viewer only, never to the trainer.
+    await call('viewerControl', { speed: 2, paused: true });
+    await call('viewerPush', { body: 1, grab: [0, 0, 1], target: [0, 0, 2] });
+    expect(v.sent.slice(2)).toEqual([{ type: 'control', control: { speed: 2, paused: true } }, { type: 'push', push: { body: 1, grab: [0, 0, 1], target: [0, 0, 2] } }]);
+    expect(deps.spawned[0].sent.map((m) => m.type)).toEqual(['start']);
+    // A viewer that dies is respawned with the settings and the latest policy.
+    v.exit(null, 'SIGKILL');
+    await call('viewerControl', { step: true });
+    const v2 = deps.viewers[1];
+    expect(v2.sent[0]).toEqual({ type: 'control', control: { speed: 2, paused: true } });
+    expect(v2.sent[1]).toMatchObject({ type: 'load', policy: { update: 3 } });
+    expect(v2.sent[2]).toEqual({ type: 'control', control: { step: true } });
+    expect(runDir).toBeTruthy();
+    backend.dispose();
+    expect(v2.killed).toBe('SIGTERM');
   });
 
   it('pause / resume are sent to the trainer and tracked from its answers', async () => {

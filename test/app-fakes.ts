@@ -6,6 +6,8 @@ import { choice, int, num, type Schema } from '../src/core/config/schema.js';
 import type { HostToTrainer, MetricsRow, RunConfig, TrainerToHost } from '../src/core/protocol.js';
 import type { Catalog } from '../src/backend/api.js';
 import type { BackendDeps, TrainerProcess } from '../src/backend/lab-backend.js';
+import type { ViewerProcessLike } from '../src/backend/viewer-service.js';
+import type { HostToViewer, ViewerToHost } from '../src/core/viewer/messages.js';
 import { CUSTOM_PRESETS } from '../src/core/envs/custom.js';
 import { EXPORT_FORMATS } from '../src/backend/api.js';
 
@@ -50,12 +52,28 @@ export class FakeTrainer implements TrainerProcess {
   exit(code: number | null, signal: string | null): void { for (const cb of this.exitCbs) cb(code, signal); }
 }
 
-export function fakeDeps(onSpawn: (t: FakeTrainer) => void = () => {}): BackendDeps & { spawned: FakeTrainer[]; created: string[] } {
+/** A viewer process that records what the host sends and emits what the test tells it to. */
+export class FakeViewer implements ViewerProcessLike {
+  readonly sent: HostToViewer[] = [];
+  private msgCbs: ((m: ViewerToHost) => void)[] = [];
+  private exitCbs: ((c: number | null, s: string | null) => void)[] = [];
+  killed: string | null = null;
+  send(msg: HostToViewer): void { this.sent.push(msg); }
+  onMessage(cb: (m: ViewerToHost) => void): void { this.msgCbs.push(cb); }
+  onExit(cb: (c: number | null, s: string | null) => void): void { this.exitCbs.push(cb); }
+  kill(signal: NodeJS.Signals = 'SIGTERM'): void { this.killed = signal; }
+  emit(m: ViewerToHost): void { for (const cb of this.msgCbs) cb(m); }
+  exit(code: number | null, signal: string | null): void { for (const cb of this.exitCbs) cb(code, signal); }
+}
+
+export function fakeDeps(onSpawn: (t: FakeTrainer) => void = () => {}): BackendDeps & { spawned: FakeTrainer[]; created: string[]; viewers: FakeViewer[] } {
   const spawned: FakeTrainer[] = [];
   const created: string[] = [];
+  const viewers: FakeViewer[] = [];
   let n = 0;
   return {
-    spawned, created,
+    spawned, created, viewers,
+    spawnViewer: () => { const v = new FakeViewer(); viewers.push(v); return v; },
     spawnTrainer: () => { const t = new FakeTrainer(); spawned.push(t); onSpawn(t); return t; },
     listRuns: async () => [],
     readRun: async (dir) => ({ config: JSON.parse(await readFile(path.join(dir, 'config.json'), 'utf8')) as RunConfig, metrics: [] as MetricsRow[] }),

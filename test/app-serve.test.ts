@@ -100,7 +100,7 @@ describe('serve mode', () => {
     ws.close();
   });
 
-  it('speaks LabApi over the socket: requests, validation errors, binary frame events', async () => {
+  it('speaks LabApi over the socket: requests, validation errors, binary viewer-state events', async () => {
     const ws = await connect(`?token=${s.token}`);
     const cat = nextMessage(ws, (m) => m.t === 'res' && m.id === 1);
     ws.send(encodeMessage({ t: 'req', id: 1, method: 'getCatalog', payload: null }));
@@ -108,19 +108,19 @@ describe('serve mode', () => {
     expect(r1).toMatchObject({ ok: true, result: { tasks: [{ name: fakeCatalog.tasks[0].name }] } });
 
     const bad = nextMessage(ws, (m) => m.t === 'res' && m.id === 2);
-    ws.send(encodeMessage({ t: 'req', id: 2, method: 'setLiveView', payload: { enabled: true, fps: 500 } }));
-    expect(await bad).toMatchObject({ ok: false, error: { code: 'invalid', message: expect.stringMatching(/fps: must be between 1 and 60/) } });
+    ws.send(encodeMessage({ t: 'req', id: 2, method: 'viewerControl', payload: { speed: 500 } }));
+    expect(await bad).toMatchObject({ ok: false, error: { code: 'invalid', message: expect.stringMatching(/speed: must be between 0.1 and 4/) } });
 
     const started = nextMessage(ws, (m) => m.t === 'res' && m.id === 3);
     ws.send(encodeMessage({ t: 'req', id: 3, method: 'start', payload: { task: 'InvertedPendulum', algo: 'ppo', seed: 1, totalSteps: 5000, backend: 'cpu', checkpointEvery: 1, algoConfig: {} } }));
     expect(await started).toMatchObject({ ok: true });
-    const frameP = nextMessage(ws, (m) => m.t === 'event' && m.event.type === 'frame');
+    const frameP = nextMessage(ws, (m) => m.t === 'event' && m.event.type === 'viewer-state');
     const metricsP = nextMessage(ws, (m) => m.t === 'event' && m.event.type === 'metrics');
     const poses = new Float32Array([0.1, 0.2, 0.3, 1, 0, 0, 0]);
-    deps.spawned[0].emit({ type: 'frame', step: 7, poses, mu: new Float32Array([0.25]), std: new Float32Array([0.5]) });
+    deps.viewers[0].emit({ type: 'viewer-state', seq: 1, simTime: 0.5, poses, mu: new Float32Array([0.25]), std: new Float32Array([0.5]), episode: 0, episodeStep: 10, episodeReturn: 9, update: 3, steps: 300, push: new Float32Array(0), settings: { paused: false, speed: 1, deterministic: true, swapAtOnce: false } });
     deps.spawned[0].emit({ type: 'metrics', row: { ...metricsRow(1, 3), approxKl: Number.NaN } });
     const frame = await frameP;
-    if (frame.t !== 'event' || frame.event.type !== 'frame') throw new Error('not a frame');
+    if (frame.t !== 'event' || frame.event.type !== 'viewer-state') throw new Error('not a viewer state');
     expect(frame.event.poses).toBeInstanceOf(Float32Array);
     expect(Array.from(frame.event.poses)).toEqual(Array.from(poses));
     expect(Array.from(frame.event.std)).toEqual([0.5]);

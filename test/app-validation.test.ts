@@ -112,9 +112,16 @@ describe('other requests', () => {
     ['evaluate', { runDir: 'r', episodes: 2.5, deterministic: true }, /episodes: expected an integer/],
     ['evaluate', { runDir: 'r', episodes: 3, deterministic: 'yes' }, /deterministic: expected true or false/],
     ['exportRun', { runDir: 'r', format: 'exe' }, /format: expected one of onnx \| tfjs \| all/],
-    ['setLiveView', { enabled: true, fps: 0 }, /fps: must be between 1 and 60/],
-    ['setLiveView', { enabled: true, fps: 1e6 }, /fps: must be between 1 and 60/],
-    ['setLiveView', { enabled: 1, fps: 30 }, /enabled: expected true or false/],
+    ['viewerControl', { speed: 0 }, /speed: must be between 0.1 and 4/],
+    ['viewerControl', { speed: 1e6 }, /speed: must be between 0.1 and 4/],
+    ['viewerControl', { paused: 1 }, /paused: expected true or false/],
+    ['viewerControl', { fly: true }, /unknown field "fly"/],
+    ['viewerPush', { body: 0, target: [0, 0, 0] }, /body: must be between 1/],
+    ['viewerPush', { body: 1, target: [0, 0] }, /target: expected \[x, y, z\]/],
+    ['viewerPush', { body: 1, target: [0, Infinity, 0] }, /target\[1\]: expected a number/],
+    ['viewerPush', { body: 1, target: [0, 1e9, 0] }, /target\[1\]: must be between/],
+    ['viewerPush', { target: [0, 0, 0] }, /grab\/target need a body/],
+    ['viewerPlay', { runDir: '/etc' }, /outside the runs folder/],
     ['pause', { force: true }, /pause: unknown field "force"/],
     ['getCatalog', 'x', /getCatalog: expected an object/],
     ['resume', { runDir: '/etc' }, /outside the runs folder/],
@@ -125,11 +132,9 @@ describe('other requests', () => {
     await rejects(method, payload, msg);
   });
 
-  it('a rejected setLiveView does not change the live-view settings sent to the next trainer', async () => {
-    await call('setLiveView', { enabled: false, fps: 12 });
-    await call('setLiveView', { enabled: true, fps: 999 }).catch(() => null);
-    await call('start', good);
-    const lv = deps.spawned[0].sent.find((m) => m.type === 'set-live-view');
-    expect(lv).toEqual({ type: 'set-live-view', enabled: false, fps: 12 });
+  it('a rejected viewerControl changes nothing the viewer would be sent', async () => {
+    await call('viewerControl', { speed: 2 });
+    await call('viewerControl', { speed: 999 }).catch(() => null);
+    expect(deps.viewers[0].sent).toEqual([{ type: 'control', control: { speed: 2 } }]);
   });
 });

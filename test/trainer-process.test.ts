@@ -90,15 +90,18 @@ describe('trainer process', () => {
     expect(curve(readMetrics(split))).toEqual(curve(readMetrics(full)));
   });
 
-  it('pauses and resumes between updates, and streams live frames when asked', async () => {
+  it('pauses and resumes between updates, and publishes its policy after every update', async () => {
     const config = base({ totalSteps: 2048 });
     const dir = await newRunDir(root, config);
     let pausedAt = -1;
     let metricsWhilePaused = 0;
-    let frames = 0;
+    const policies: number[] = [];
     const { seen } = await runToEnd(config, dir, false, (h, m) => {
-      if (m.type === 'started') h.send({ type: 'set-live-view', enabled: true, fps: 60 });
-      if (m.type === 'frame') { frames++; expect(m.poses).toBeInstanceOf(Float32Array); expect(m.mu.length).toBe(1); }
+      if (m.type === 'policy') {
+        policies.push(m.update);
+        expect(m.snapshot.obsDim).toBe(4);
+        expect(m.snapshot.meanHead[0].w).toBeInstanceOf(Float32Array); // typed arrays across the process boundary
+      }
       if (m.type === 'metrics' && m.row.update === 2) { h.send({ type: 'pause' }); }
       if (m.type === 'paused') { pausedAt = Date.now(); setTimeout(() => h.send({ type: 'resume' }), 700); }
       if (m.type === 'metrics' && pausedAt > 0 && Date.now() - pausedAt < 600) metricsWhilePaused++;
@@ -106,7 +109,9 @@ describe('trainer process', () => {
     expect(seen.some((m) => m.type === 'paused')).toBe(true);
     expect(seen.some((m) => m.type === 'resumed')).toBe(true);
     expect(metricsWhilePaused).toBeLessThanOrEqual(1); // at most the update already under way
-    expect(frames).toBeGreaterThan(0);
+    // Update 0 (the initial policy) and one after each update's metrics.
+    const updates = seen.filter((m) => m.type === 'metrics').length;
+    expect(policies).toEqual(Array.from({ length: updates + 1 }, (_, i) => i));
     expect(seen.at(-1)!.type).toBe('done');
   });
 

@@ -6,6 +6,7 @@ import type { Schema } from '../core/config/schema.js';
 import type { CustomPreset } from '../core/envs/custom.js';
 import type { RenderDescription, TaskSpec } from '../core/envs/types.js';
 import type { AlgoName, BackendChoice, BackendName, MetricsRow, RunConfig } from '../core/protocol.js';
+import type { ViewerControl, ViewerPush, ViewerToHost } from '../core/viewer/messages.js';
 
 export type { AlgoName, MetricsRow, RunConfig, RenderDescription, TaskSpec };
 
@@ -75,7 +76,14 @@ export interface ExportRequest {
 }
 /** A bundle folder (absolute path on the lab's machine) to verify and copy under <runs>/imports. */
 export interface ImportRequest { readonly path: string }
-export interface LiveViewRequest { readonly enabled: boolean; readonly fps: number }
+/** The viewer plays this run's latest checkpoint (or the live policy while it trains) or an imported bundle. */
+export interface ViewerPlayRequest { readonly runDir: string }
+/** Viewer settings (pause, speed 0.1–4, deterministic, swap at once) and one-shot step / reset. */
+export type ViewerControlRequest = ViewerControl;
+/** Mouse push: {body, grab, target} starts, {body, target} moves, {} releases (MuJoCo world coordinates). */
+export type ViewerPushRequest = ViewerPush;
+/** The viewer's messages as they reach the renderer. */
+export type ViewerEvent = Extract<ViewerToHost, { type: 'viewer-model' | 'viewer-state' | 'viewer-episode' }>;
 
 export interface StartResult { readonly runDir: string; readonly id: string }
 export interface OpenRunResult { readonly runDir: string; readonly config: RunConfig; readonly metrics: MetricsRow[] }
@@ -112,7 +120,7 @@ export type LabEvent =
   | { readonly type: 'status'; readonly state: LabState; readonly runDir: string | null; readonly message?: string }
   | { readonly type: 'started'; readonly runDir: string; readonly backend: BackendName; readonly gradientStep?: string; readonly spec: TaskSpec; readonly render: RenderDescription; readonly startStep: number }
   | { readonly type: 'metrics'; readonly runDir: string; readonly row: MetricsRow }
-  | { readonly type: 'frame'; readonly runDir: string; readonly step: number; readonly poses: Float32Array; readonly mu: Float32Array; readonly std: Float32Array }
+  | ViewerEvent
   | { readonly type: 'episode'; readonly runDir: string; readonly step: number; readonly return: number; readonly length: number }
   | { readonly type: 'checkpoint'; readonly runDir: string; readonly step: number }
   | { readonly type: 'error'; readonly runDir: string | null; readonly message: string; readonly fatal: boolean }
@@ -130,7 +138,9 @@ export interface LabApi {
   evaluate(req: EvaluateRequest): Promise<EvaluationResult>;
   exportRun(req: ExportRequest): Promise<ExportResult>;
   importBundle(req: ImportRequest): Promise<ImportResult>;
-  setLiveView(req: LiveViewRequest): Promise<void>;
+  viewerPlay(req: ViewerPlayRequest): Promise<void>;
+  viewerControl(req: ViewerControlRequest): Promise<void>;
+  viewerPush(req: ViewerPushRequest): Promise<void>;
   getCatalog(): Promise<Catalog>;
   onEvent(cb: (e: LabEvent) => void): Unsubscribe;
 }
@@ -140,7 +150,7 @@ export type LabMethod = Exclude<keyof LabApi, 'onEvent'>;
 // A record, so the compiler insists that every LabMethod is listed.
 const METHOD_SET: Record<LabMethod, true> = {
   start: true, pause: true, resume: true, stop: true, listRuns: true, openRun: true, evaluate: true, exportRun: true,
-  importBundle: true, setLiveView: true, getCatalog: true,
+  importBundle: true, viewerPlay: true, viewerControl: true, viewerPush: true, getCatalog: true,
 };
 export const LAB_METHODS: readonly LabMethod[] = Object.keys(METHOD_SET) as LabMethod[];
 

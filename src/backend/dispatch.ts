@@ -3,7 +3,8 @@
 import { LabError, type LabMethod } from './api.js';
 import type { LabBackend } from './lab-backend.js';
 import {
-  validateEmpty, validateEvaluate, validateExport, validateImport, validateLiveView, validateOpenRun, validateResume, validateStart,
+  validateEmpty, validateEvaluate, validateExport, validateImport, validateOpenRun, validateResume, validateStart,
+  validateViewerControl, validateViewerPlay, validateViewerPush,
 } from './validate.js';
 
 export type Dispatcher = (method: string, payload: unknown) => Promise<unknown>;
@@ -20,7 +21,9 @@ export function createDispatcher(backend: LabBackend): Dispatcher {
     evaluate: (p) => backend.evaluate(validateEvaluate(p, root)),
     exportRun: (p) => backend.exportRun(validateExport(p, root)),
     importBundle: (p) => backend.importBundle(validateImport(p)),
-    setLiveView: (p) => backend.setLiveView(validateLiveView(p)),
+    viewerPlay: (p) => backend.viewer.play(validateViewerPlay(p, root).runDir),
+    viewerControl: (p) => backend.viewer.control(validateViewerControl(p)),
+    viewerPush: (p) => backend.viewer.push(validateViewerPush(p)),
     getCatalog: (p) => (validateEmpty(p, 'getCatalog'), backend.getCatalog()),
   };
   return async (method, payload) => {

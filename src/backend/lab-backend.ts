@@ -8,9 +8,10 @@ import type { HostToTrainer, MetricsRow, RunConfig, TrainerToHost } from '../cor
 import {
   LabError, type BundleSummary, type Catalog, type EvaluateRequest, type EvaluationResult, type ExportRequest, type ExportResult,
   type ImportRequest, type ImportResult, type LabEvent,
-  type LabState, type LiveViewRequest, type OpenRunResult, type ResumeRequest, type RunInfo, type StartRequest, type StartResult,
+  type LabState, type OpenRunResult, type ResumeRequest, type RunInfo, type StartRequest, type StartResult,
   type Unsubscribe,
 } from './api.js';
+import { ViewerService, type ViewerProcessLike } from './viewer-service.js';
 import { storeRequestedModel } from './model-store.js';
 
 /** What LabBackend needs of a trainer process (core/trainer/host's TrainerHost fits). */
@@ -35,6 +36,8 @@ export interface BackendDeps {
    */
   importBundle(bundlePath: string, destRoot: string): Promise<{ runDir: string; card: BundleSummary }>;
   catalog(): Catalog;
+  /** The real-time viewer's process (absent: no viewer, e.g. in tests with a fake trainer). */
+  spawnViewer?(): ViewerProcessLike;
   /** Frees what the deps hold themselves (a warm spare trainer). */
   dispose?(): void;
 }
@@ -56,10 +59,14 @@ const BUNDLE_CARD_FILE = 'policy-card.json';
 export class LabBackend {
   private active: ActiveRun | null = null;
   private readonly listeners = new Set<(e: LabEvent) => void>();
-  private liveView = { enabled: true, fps: 30 };
   private readonly evaluators = new Set<TrainerProcess>();
 
-  constructor(readonly runsRoot: string, private readonly deps: BackendDeps) {}
+  /** The real-time viewer (its own process): plays the active run's latest policy, or a chosen one. */
+  readonly viewer: ViewerService;
+
+  constructor(readonly runsRoot: string, private readonly deps: BackendDeps) {
+    this.viewer = new ViewerService(deps.spawnViewer?.bind(deps), (e) => this.emit(e));
+  }
 
   onEvent(cb: (e: LabEvent) => void): Unsubscribe {
     this.listeners.add(cb);
@@ -174,14 +181,9 @@ export class LabBackend {
     return { runDir: r.runDir, id: path.basename(r.runDir), card: r.card };
   }
 
-  setLiveView(req: LiveViewRequest): void {
-    this.liveView = { enabled: req.enabled, fps: req.fps };
-    const a = this.active;
-    if (a && !isOver(a.state)) a.host.send({ type: 'set-live-view', ...this.liveView });
-  }
-
   /** Kills every trainer process (app quit / server close). */
   dispose(): void {
+    this.viewer.dispose();
     if (this.active && !isOver(this.active.state)) this.active.host.kill('SIGTERM');
     for (const e of this.evaluators) e.kill('SIGTERM');
     this.deps.dispose?.();
@@ -230,7 +232,7 @@ export class LabBackend {
     });
     // State first: a trainer may answer 'started' before send() returns.
     setState('starting');
-    host.send({ type: 'set-live-view', ...this.liveView });
+    this.viewer.trainingStarted(runDir, config);
     host.send({ type: 'start', config, runDir, resume });
   }
 
@@ -243,7 +245,7 @@ export class LabBackend {
         setState('running');
         break;
       case 'metrics': this.emit({ type: 'metrics', runDir, row: m.row }); break;
-      case 'frame': this.emit({ type: 'frame', runDir, step: m.step, poses: m.poses, mu: m.mu, std: m.std }); break;
+      case 'policy': this.viewer.fromTrainer(runDir, m); break;
       case 'episode': this.emit({ type: 'episode', runDir, step: m.step, return: m.return, length: m.length }); break;
       case 'checkpoint':
         run.lastCheckpointStep = m.step;

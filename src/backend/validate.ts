@@ -2,13 +2,15 @@
 // is malformed or out of range is rejected with a LabError('invalid') naming the field, and
 // nothing is changed. Paths are confined to the runs root.
 import path from 'node:path';
-import { ConfigError, resolveConfig } from '../core/config/schema.js';
-import type { AlgoName, BackendChoice } from '../core/protocol.js';
+import { ConfigError } from '../core/config/schema.js';
+import { resolveRunSettings } from '../core/runs/run-config.js';
 import {
   EXPORT_FORMATS, LabError, type Catalog, type CustomModel, type EvaluateRequest, type ExportFormat, type ExportRequest,
-  type ImportRequest, type LiveViewRequest, type OpenRunRequest, type ResumeRequest, type StartRequest,
+  type ImportRequest, type OpenRunRequest, type ResumeRequest, type StartRequest,
+  type ViewerControlRequest, type ViewerPlayRequest, type ViewerPushRequest,
 } from './api.js';
-import { MAX_EVAL_EPISODES, MAX_LIVE_FPS, MAX_MJCF_BYTES, MAX_MODEL_ZIP_BYTES } from './run-schema.js';
+import { VIEWER_SPEED_MAX, VIEWER_SPEED_MIN } from '../core/viewer/messages.js';
+import { MAX_EVAL_EPISODES, MAX_MJCF_BYTES, MAX_MODEL_ZIP_BYTES } from './run-schema.js';
 
 const invalid = (msg: string): LabError => new LabError('invalid', msg);
 
@@ -72,51 +74,25 @@ export function confinePath(v: unknown, runsRoot: string, where: string): string
 
 export function validateStart(v: unknown, catalog: Catalog): StartRequest {
   const o = object(v, 'start', ['task', 'algo', 'seed', 'totalSteps', 'backend', 'checkpointEvery', 'algoConfig', 'custom']);
-  const algoName = str(o.algo, 'start.algo', 32);
-  const algo = catalog.algos.find((a) => a.name === algoName);
-  if (!algo) throw invalid(`start.algo: unknown algorithm "${algoName}" (known: ${catalog.algos.map((a) => a.name).join(', ')})`);
-  const task = str(o.task, 'start.task', 128);
-  let custom: CustomModel | undefined;
-  if (task === 'custom') {
-    if (o.custom === undefined) throw invalid('start.custom: task "custom" needs an MJCF model');
-    custom = validateCustom(o.custom, catalog);
-  } else {
-    if (!catalog.tasks.some((t) => t.name === task)) throw invalid(`start.task: unknown task "${task}" (known: ${catalog.tasks.map((t) => t.name).join(', ')}, custom)`);
-    if (o.custom !== undefined) throw invalid('start.custom: only allowed with task "custom"');
-  }
-  let run;
-  let algoConfig;
+  let s;
   try {
-    run = resolveConfig(catalog.run, pick(o, ['seed', 'totalSteps', 'checkpointEvery', 'backend']), 'start') as unknown as {
-      seed: number; totalSteps: number; checkpointEvery: number; backend: BackendChoice;
-    };
-    const ac = o.algoConfig === undefined ? {} : o.algoConfig;
-    if (!isPlainObject(ac)) throw invalid(`start.algoConfig: expected an object, got ${describe(ac)}`);
-    // The task's tuned preset sits between the schema defaults and the user's values.
-    const preset = catalog.presets[algoName]?.[task] ?? {};
-    algoConfig = resolveConfig(algo.schema, { ...preset, ...ac }, `start.algoConfig(${algoName})`);
+    // The one run validator (core/runs/run-config), against the catalog this lab serves.
+    s = resolveRunSettings(o, catalog, 'start');
   } catch (e) {
     if (e instanceof ConfigError) throw invalid(e.message);
     throw e;
   }
+  const custom = s.customPreset ? validateCustom(o.custom, s.customPreset) : undefined;
   return {
-    task, algo: algoName as AlgoName, seed: run.seed, totalSteps: run.totalSteps, checkpointEvery: run.checkpointEvery,
-    backend: run.backend, algoConfig, ...(custom ? { custom } : {}),
+    task: s.task, algo: s.algo, seed: s.seed, totalSteps: s.totalSteps, checkpointEvery: s.checkpointEvery,
+    backend: s.backend, algoConfig: s.algoConfig, ...(custom ? { custom } : {}),
   };
 }
 
-function pick(o: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
-  return out;
-}
-
-function validateCustom(v: unknown, catalog: Catalog): CustomModel {
+/** The model text itself (its preset was checked with the rest of the run). */
+function validateCustom(v: unknown, preset: CustomModel['preset']): CustomModel {
   const o = object(v, 'start.custom', ['name', 'content', 'path', 'zip', 'preset']);
   const name = str(o.name, 'start.custom.name', 255);
-  const presetName = str(o.preset, 'start.custom.preset', 16);
-  if (!(catalog.customPresets as readonly string[]).includes(presetName)) throw invalid(`start.custom.preset: expected one of ${catalog.customPresets.join(' | ')}, got "${presetName}"`);
-  const preset = presetName as CustomModel['preset'];
   // Model text and model path are two inputs: text is never read as a path (nor echoed as one).
   const given = (['content', 'path', 'zip'] as const).filter((k) => o[k] !== undefined);
   if (given.length !== 1) throw invalid(`start.custom: give exactly one of content (MJCF text), path (an XML file on this machine) or zip (a zipped model folder); got ${given.length === 0 ? 'none' : given.join(' and ')}`);
@@ -127,7 +103,12 @@ function validateCustom(v: unknown, catalog: Catalog): CustomModel {
     return { name, zip: o.zip, preset };
   }
   const content = str(o.content, 'start.custom.content', MAX_MJCF_BYTES);
+  if (Buffer.byteLength(content, 'utf8') > MAX_MJCF_BYTES) throw invalid(`start.custom.content: larger than ${MAX_MJCF_BYTES} bytes as UTF-8`);
   if (!/<mujoco[\s>]/.test(content)) throw invalid('start.custom.content: not an MJCF model (no <mujoco> element)');
+  // XML allows no other control characters; refusing them also bounds the JSON form of the text
+  // to twice its bytes, which the WebSocket limit (serve/server.ts MAX_WS_MESSAGE) relies on.
+  const ctl = /[\x00-\x08\x0B\x0C\x0E-\x1F]/.exec(content);
+  if (ctl) throw invalid(`start.custom.content: control character U+${ctl[0].charCodeAt(0).toString(16).padStart(4, '0')} at offset ${ctl.index} (not allowed in XML)`);
   return { name, content, preset };
 }
 
@@ -179,10 +160,39 @@ export function validateImport(v: unknown): ImportRequest {
   return { path: path.resolve(raw) };
 }
 
-export function validateLiveView(v: unknown): LiveViewRequest {
-  const o = object(v, 'setLiveView', ['enabled', 'fps']);
-  const enabled = bool(o.enabled, 'setLiveView.enabled');
-  if (typeof o.fps !== 'number' || !Number.isFinite(o.fps)) throw invalid(`setLiveView.fps: expected a number, got ${describe(o.fps)}`);
-  if (o.fps < 1 || o.fps > MAX_LIVE_FPS) throw invalid(`setLiveView.fps: must be between 1 and ${MAX_LIVE_FPS}, got ${o.fps}`);
-  return { enabled, fps: o.fps };
+export function validateViewerPlay(v: unknown, runsRoot: string): ViewerPlayRequest {
+  const o = object(v, 'viewerPlay', ['runDir']);
+  return { runDir: confinePath(o.runDir, runsRoot, 'viewerPlay.runDir') };
+}
+
+export function validateViewerControl(v: unknown): ViewerControlRequest {
+  const o = object(v, 'viewerControl', ['paused', 'speed', 'deterministic', 'swapAtOnce', 'step', 'reset']);
+  const out: { -readonly [K in keyof ViewerControlRequest]: ViewerControlRequest[K] } = {};
+  for (const k of ['paused', 'deterministic', 'swapAtOnce', 'step', 'reset'] as const) if (o[k] !== undefined) out[k] = bool(o[k], `viewerControl.${k}`);
+  if (o.speed !== undefined) out.speed = numIn(o.speed, 'viewerControl.speed', VIEWER_SPEED_MIN, VIEWER_SPEED_MAX);
+  return out;
+}
+
+/** Coordinates are metres in MuJoCo's world; anything beyond this is a bug or an attack. */
+const MAX_PUSH_COORD = 1e4;
+
+export function validateViewerPush(v: unknown): ViewerPushRequest {
+  const o = object(v, 'viewerPush', ['body', 'grab', 'target']);
+  if (o.body === undefined) {
+    if (o.grab !== undefined || o.target !== undefined) throw invalid('viewerPush: grab/target need a body');
+    return {};
+  }
+  const body = intIn(o.body, 'viewerPush.body', 1, 100_000);
+  const point = (p: unknown, where: string): [number, number, number] => {
+    if (!Array.isArray(p) || p.length !== 3) throw invalid(`${where}: expected [x, y, z], got ${describe(p)}`);
+    return [numIn(p[0], `${where}[0]`, -MAX_PUSH_COORD, MAX_PUSH_COORD), numIn(p[1], `${where}[1]`, -MAX_PUSH_COORD, MAX_PUSH_COORD), numIn(p[2], `${where}[2]`, -MAX_PUSH_COORD, MAX_PUSH_COORD)];
+  };
+  if (o.target === undefined) throw invalid('viewerPush.target: required with a body');
+  return { body, target: point(o.target, 'viewerPush.target'), ...(o.grab !== undefined ? { grab: point(o.grab, 'viewerPush.grab') } : {}) };
+}
+
+function numIn(v: unknown, where: string, min: number, max: number): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw invalid(`${where}: expected a number, got ${describe(v)}`);
+  if (v < min || v > max) throw invalid(`${where}: must be between ${min} and ${max}, got ${v}`);
+  return v;
 }

@@ -1,9 +1,10 @@
 // The one typed message protocol between a host (Electron main, the CLI, serve mode) and a
 // trainer child process. The same messages travel over Electron IPC and the WebSocket bridge.
-// Bulk data (poses, μ/σ) crosses as typed arrays; fork() uses serialization: 'advanced'.
+// Bulk data (policy weights, evaluation poses) crosses as typed arrays; fork() uses serialization: 'advanced'.
 
 import type { CustomPreset } from './envs/custom.js';
 import type { RenderDescription, TaskSpec } from './envs/types.js';
+import type { PolicySnapshot } from './policy/snapshot.js';
 
 export type AlgoName = 'reinforce' | 'qac' | 'a2c' | 'a3c' | 'ppo';
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -49,7 +50,6 @@ export type HostToTrainer =
   | { readonly type: 'pause' }
   | { readonly type: 'resume' }
   | { readonly type: 'stop' }
-  | { readonly type: 'set-live-view'; readonly enabled: boolean; readonly fps: number }
   /** Replays a run's (or an imported bundle's) policy; answered by one 'evaluation'. */
   | { readonly type: 'evaluate'; readonly runDir: string; readonly episodes: number; readonly deterministic: boolean; readonly record: boolean }
   /** Writes the run's policy bundle (the final evaluation runs here, not in the host); answered by 'exported'. */
@@ -59,8 +59,8 @@ export type TrainerToHost =
   /** gradientStep: what takes the gradient steps when it is not the TF.js backend (PPO's fused kernels). */
   | { readonly type: 'started'; readonly runDir: string; readonly backend: BackendName; readonly gradientStep?: string; readonly spec: TaskSpec; readonly render: RenderDescription; readonly startStep: number }
   | { readonly type: 'metrics'; readonly row: MetricsRow }
-  /** Poses of the watched env (ngeom × POSE_STRIDE) and the policy's μ, σ at its state. */
-  | { readonly type: 'frame'; readonly step: number; readonly poses: Float32Array; readonly mu: Float32Array; readonly std: Float32Array }
+  /** The policy as it is after `update` updates (0: before the first), for the viewer process (src/core/viewer). */
+  | { readonly type: 'policy'; readonly update: number; readonly steps: number; readonly snapshot: PolicySnapshot }
   | { readonly type: 'episode'; readonly step: number; readonly return: number; readonly length: number }
   | { readonly type: 'checkpoint'; readonly step: number; readonly path: string }
   /** Per-episode returns and lengths; with record, every step's poses (steps × ngeom × POSE_STRIDE). */

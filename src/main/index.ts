@@ -92,6 +92,11 @@ void app.whenReady().then(() => {
     execArgv: [],
     // Electron's binary runs the trainer as plain Node.
     env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+  }, {
+    // The real-time viewer's own process (src/core/viewer), also plain Node.
+    entry: path.join(here, 'viewer.js'),
+    execArgv: [],
+    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
   });
   registerIpc(backend);
   const win = createWindow();

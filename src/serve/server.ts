@@ -13,6 +13,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { LAB_METHODS, type LabEvent } from '../backend/api.js';
 import { createDispatcher, toApiError } from '../backend/dispatch.js';
 import type { LabBackend } from '../backend/lab-backend.js';
+import { MAX_MJCF_BYTES } from '../backend/run-schema.js';
 import { decodeMessage, encodeMessage, type ClientMessage, type ServerMessage } from '../backend/wire.js';
 
 export interface ServeOptions {
@@ -39,7 +40,15 @@ const COOKIE = 'policy_lab_token';
 const TOKEN_HEADER = 'x-policy-lab-token';
 /** Live frames are dropped (never queued) while a slow client has this much unsent. */
 const MAX_BUFFERED_FOR_FRAMES = 2 * 1024 * 1024;
-const MAX_WS_MESSAGE = 8 * 1024 * 1024;
+/**
+ * Largest WebSocket message, in bytes. The largest valid request is a start with an MJCF model of
+ * MAX_MJCF_BYTES UTF-8 bytes (validate.ts counts bytes too); JSON at most doubles XML text (\" and
+ * \n; validate.ts refuses the control characters that would grow more), plus room for the rest.
+ * Anything larger is answered by closing that one connection (code 1009), nothing else.
+ */
+export const MAX_WS_MESSAGE = 2 * MAX_MJCF_BYTES + 1024 * 1024;
+/** Requests one connection may have unanswered; more are refused at once (busy). */
+const MAX_PENDING_PER_SOCKET = 64;
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
@@ -53,7 +62,11 @@ export const SERVE_CSP = "default-src 'self'; script-src 'self'; style-src 'self
 export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
   const host = opts.host ?? '127.0.0.1';
   if (host !== '127.0.0.1') throw new Error(`serve: refusing to bind to ${String(host)}; only 127.0.0.1 is allowed`);
-  const rendererDir = path.resolve(opts.rendererDir ?? fileURLToPath(new URL('../../out/renderer', import.meta.url)));
+  const rendererDir = path.resolve(opts.rendererDir ?? DEFAULT_RENDERER_DIR);
+  const wantPort = opts.port ?? 0;
+  // Checked before anything starts: a bad port must not leave a trainer process behind.
+  if (!Number.isInteger(wantPort) || wantPort < 0 || wantPort > 65535) throw new ServeError(`serve: --port must be an integer from 0 to 65535 (0: any free port), got ${String(wantPort)}`);
+  const ownBackend = !opts.backend;
   const backend = opts.backend ?? (await import('../backend/default-deps.js')).createLabBackend(opts.runsRoot);
   const dispatch = createDispatcher(backend);
   const token = randomBytes(24).toString('base64url');
@@ -78,8 +91,13 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
     void serveStatic(rendererDir, url.pathname, req, res);
   });
 
+  // A broken client connection is that client's problem: logged nowhere, never thrown.
+  server.on('clientError', (_e, socket) => socket.destroy());
+
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_MESSAGE });
+  wss.on('error', () => { /* per-connection errors are handled on each socket */ });
   server.on('upgrade', (req, socket, head) => {
+    socket.on('error', () => socket.destroy());
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const originOk = req.headers.origin === undefined || req.headers.origin === `http://127.0.0.1:${port}` || req.headers.origin === `http://localhost:${port}`;
     if (url.pathname !== '/ws' || !hostOk(req) || !originOk || !authorized(req, url)) {
@@ -90,35 +108,72 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
   });
 
   wss.on('connection', (ws: WebSocket) => {
+    // An oversized frame ("Max payload size exceeded"), bad UTF-8 in a close frame or a reset
+    // arrive here: ws then closes this connection; the server and any training go on.
+    ws.on('error', () => ws.terminate());
+    let pending = 0;
     const send = (m: ServerMessage): void => {
-      if (ws.readyState === ws.OPEN) ws.send(encodeMessage(m));
+      if (ws.readyState !== ws.OPEN) return;
+      let bytes: Uint8Array;
+      try {
+        bytes = encodeMessage(m);
+      } catch (e) {
+        if (m.t !== 'res') return;
+        bytes = encodeMessage({ t: 'res', id: m.id, ok: false, error: { code: 'failed', message: `the answer could not be encoded: ${(e as Error).message}` } });
+      }
+      ws.send(bytes, (err) => { if (err) ws.terminate(); });
     };
     const unsubscribe = backend.onEvent((event: LabEvent) => {
-      if (event.type === 'frame' && ws.bufferedAmount > MAX_BUFFERED_FOR_FRAMES) return;
+      if (event.type === 'viewer-state' && ws.bufferedAmount > MAX_BUFFERED_FOR_FRAMES) return;
       send({ t: 'event', event });
     });
     ws.on('close', unsubscribe);
     ws.on('message', (data, isBinary) => {
       let msg: ClientMessage;
+      let decoded: unknown;
       try {
         if (!isBinary) throw new Error('text frames are not part of the protocol');
-        msg = decodeMessage(toU8(data)) as ClientMessage;
-        if (msg?.t !== 'req' || !Number.isInteger(msg.id) || !(LAB_METHODS as readonly string[]).includes(msg.method)) throw new Error('not a request');
+        decoded = decodeMessage(toU8(data));
+        msg = decoded as ClientMessage;
+        if (msg?.t !== 'req' || !Number.isSafeInteger(msg.id) || !(LAB_METHODS as readonly string[]).includes(msg.method)) throw new Error('not a request');
       } catch (e) {
-        send({ t: 'res', id: -1, ok: false, error: { code: 'invalid', message: `bad message: ${(e as Error).message}` } });
+        // Answered under the request's id when it has a usable one, else -1.
+        const id = (decoded as { id?: unknown } | null | undefined)?.id;
+        send({ t: 'res', id: Number.isSafeInteger(id) ? (id as number) : -1, ok: false, error: { code: 'invalid', message: `bad message: ${String((e as Error)?.message ?? e).slice(0, 200)}` } });
         return;
       }
-      dispatch(msg.method, msg.payload).then(
+      if (pending >= MAX_PENDING_PER_SOCKET) {
+        send({ t: 'res', id: msg.id, ok: false, error: { code: 'busy', message: `more than ${MAX_PENDING_PER_SOCKET} requests are waiting for an answer on this connection` } });
+        return;
+      }
+      pending++;
+      let answer: Promise<unknown>;
+      try {
+        answer = dispatch(msg.method, msg.payload);
+      } catch (e) {
+        answer = Promise.reject(e);
+      }
+      answer.then(
         (result) => send({ t: 'res', id: msg.id, ok: true, result }),
         (e: unknown) => send({ t: 'res', id: msg.id, ok: false, error: toApiError(e) }),
-      );
+      ).finally(() => { pending--; });
     });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(wantPort, host, () => { server.off('error', reject); resolve(); });
+    });
+  } catch (e) {
+    if (ownBackend) backend.dispose();
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ServeError(code === 'EADDRINUSE' ? `serve: port ${wantPort} is already in use on ${host}; pick another with --port, or --port 0 for any free one`
+      : code === 'EACCES' ? `serve: not allowed to listen on port ${wantPort} (ports below 1024 need privileges); pick another with --port`
+        : `serve: cannot listen on ${host}:${wantPort}: ${(e as Error).message}`);
+  }
+  // Errors after listening (e.g. the process runs out of file descriptors) must not kill the lab.
+  server.on('error', (e) => process.stderr.write(`policy-lab serve: ${(e as Error).message}\n`));
   port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}/?token=${token}`;
   return {
@@ -132,6 +187,16 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
     },
   };
 }
+
+export class ServeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ServeError';
+  }
+}
+
+/** Where electron-vite (and the on-demand build, renderer-build.ts) puts the built page. */
+export const DEFAULT_RENDERER_DIR = fileURLToPath(new URL('../../out/renderer', import.meta.url));
 
 function tokenEquals(given: string | null, token: string): boolean {
   if (!given) return false;

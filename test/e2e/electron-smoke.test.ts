@@ -41,7 +41,7 @@ describe.skipIf(!bin.path)(title, () => {
         proc: typeof (globalThis as { process?: unknown }).process,
         bridge: window.__labStats.bridge,
       }));
-      expect(surface.api).toEqual(['evaluate', 'exportRun', 'getCatalog', 'listRuns', 'onEvent', 'openRun', 'pause', 'resume', 'setLiveView', 'start', 'stop']);
+      expect(surface.api).toEqual(['evaluate', 'exportRun', 'getCatalog', 'importBundle', 'listRuns', 'onEvent', 'openRun', 'pause', 'resume', 'start', 'stop', 'viewerControl', 'viewerPlay', 'viewerPush']);
       expect(surface.node).toBe('undefined');
       expect(surface.proc).toBe('undefined');
       expect(surface.bridge).toBe('ipc');
@@ -51,8 +51,8 @@ describe.skipIf(!bin.path)(title, () => {
       await page.waitForTimeout(500);
       expect(page.url()).toBe(before);
       // A malformed request is rejected by main with a clear message.
-      const err = await page.evaluate(() => window.policyLab?.setLiveView({ enabled: true, fps: 1e9 }).then(() => null, (e: Error) => e.message));
-      expect(err).toMatch(/fps: must be between 1 and 60/);
+      const err = await page.evaluate(() => window.policyLab?.viewerControl({ speed: 1e9 }).then(() => null, (e: Error) => e.message));
+      expect(err).toMatch(/speed: must be between 0.1 and 4/);
       await page.screenshot({ path: path.join(shots, 'electron-smoke.png') });
     } finally {
       await app.close();

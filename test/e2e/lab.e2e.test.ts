@@ -1,6 +1,8 @@
-// The lab in headless Chromium against serve mode with the real trainer: PPO on
-// InvertedPendulum — curves gain points, the 3D view draws and moves, pause/resume,
-// evaluate with playback, export. Screenshots go to test-results/.
+// The lab in headless Chromium against serve mode with the real trainer and viewer: PPO on
+// InvertedPendulum — curves gain points, the real-time viewer plays the latest policy (its
+// episode return and the evaluation-return curve grow, Ctrl+drag pushes the robot, it keeps
+// playing while training is paused and after it stopped), evaluate with playback, export.
+// Screenshots go to test-results/.
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,7 +16,7 @@ import { buildRenderer } from './build-renderer.js';
 const SHOTS = path.resolve('test-results');
 const hasChromium = existsSync(CHROMIUM);
 
-type Stats = { state: string; metricsPoints: number; framesReceived: number; evalFrames: number; evaluations: number; poseFps: number; timeToFirstPointMs: number | null; lastError: string | null };
+type Stats = { state: string; metricsPoints: number; evalFrames: number; evaluations: number; poseFps: number; timeToFirstPointMs: number | null; lastError: string | null };
 
 let s: ServeHandle | undefined;
 let browser: Browser | undefined;
@@ -79,7 +81,19 @@ describe.skipIf(!hasChromium)('lab in the browser (serve mode)', () => {
     await page.click('#train');
     const first = await until('two curve points', stats, (v) => v.metricsPoints >= 2, 240_000);
     expect(first.timeToFirstPointMs).toBeGreaterThan(0);
-    await until('live frames', stats, (v) => v.framesReceived >= 5, 30_000);
+    const vs = () => page.evaluate(() => ({ ...window.__labViewer.stats }));
+    // The viewer plays a trained policy (update ≥ 1), not training env 0.
+    await until('the viewer playing update ≥ 1', vs, (v) => v.states >= 5 && v.update >= 1, 60_000);
+    // Its running episode return grows within an episode; finished episodes become curve points.
+    const r1 = await until('an episode under way', vs, (v) => v.episodeStep >= 2, 30_000);
+    const r2 = await until('the same episode further on', vs, (v) => v.episode !== r1.episode || v.episodeStep > r1.episodeStep + 2, 30_000);
+    if (r2.episode === r1.episode) expect(r2.episodeReturn).toBeGreaterThan(r1.episodeReturn);
+    await page.selectOption('#viewer-speed', '4');
+    await until('two evaluation points', vs, (v) => v.episodes >= 2, 120_000);
+    expect(await page.locator('.chart[data-key="evalReturn"] canvas').count()).toBeGreaterThan(0);
+    await page.selectOption('#viewer-speed', '1');
+    expect(await page.locator('#viewer-info').textContent()).toMatch(/update \d+ .* return -?\d/);
+
 
     // The 3D canvas is not blank, and bodies move between frames.
     await page.waitForTimeout(300);
@@ -97,14 +111,23 @@ describe.skipIf(!hasChromium)('lab in the browser (serve mode)', () => {
     await page.click('#pause');
     await until('paused', stats, (v) => v.state === 'paused', 120_000);
     const pausedAt = (await stats()).metricsPoints;
+    const viewerAtPause = await vs();
     await page.waitForTimeout(2500);
     expect((await stats()).metricsPoints).toBe(pausedAt);
+    // Training paused, the viewer plays on.
+    const viewerLater = await vs();
+    expect(viewerLater.states).toBeGreaterThan(viewerAtPause.states + 30);
+    expect(viewerLater.simTime - viewerAtPause.simTime).toBeGreaterThan(1.5);
     await page.click('#resume');
     await until('running again', stats, (v) => v.state === 'running', 30_000);
     await until('a point after resuming', stats, (v) => v.metricsPoints > pausedAt, 120_000);
 
     await page.click('#stop');
     await until('stopped', stats, (v) => v.state === 'stopped' || v.state === 'finished', 60_000);
+    // … and after training ended.
+    const afterStop = await vs();
+    await page.waitForTimeout(1500);
+    expect((await vs()).states).toBeGreaterThan(afterStop.states + 20);
     expect(await page.locator('.run').count()).toBeGreaterThanOrEqual(1);
 
     // Evaluate (deterministic) and play the recording back.
@@ -140,8 +163,51 @@ describe.skipIf(!hasChromium)('lab in the browser (serve mode)', () => {
     expect(await page.locator('.run-status.imported').count()).toBe(1);
     await page.screenshot({ path: path.join(SHOTS, 'lab-05-imported.png') });
 
+    // The viewer plays the imported bundle (its policy, on its task) in place of the replay.
+    await page.click('#viewer-play');
+    await until('the viewer playing the bundle', vs, (v) => /\(bundle\)/.test(v.label) && v.update === -1, 60_000);
+    const b0 = (await vs()).states;
+    await page.waitForTimeout(1000);
+    expect((await vs()).states).toBeGreaterThan(b0 + 20);
+    await page.screenshot({ path: path.join(SHOTS, 'lab-06-viewer-bundle.png') });
+
+    // Ctrl+drag on a HalfCheetah's torso (no episode end can undo the push): the viewer pulls it
+    // up toward the cursor, and the line shows while held.
+    await page.selectOption('#task', 'HalfCheetah');
+    await page.fill('[data-field="totalSteps"]', '200000');
+    await page.click('#train');
+    await until('the viewer playing HalfCheetah', vs, (v) => /HalfCheetah/.test(v.label) && v.update >= 0 && v.states > 10, 120_000);
+    await page.waitForTimeout(500);
+    // The robot moves: aim at where its torso is drawn now, and try again if the press missed.
+    let at: [number, number] | null = null;
+    let grabbed: number[] | null = null;
+    await page.keyboard.down('Control');
+    for (let attempt = 0; attempt < 4 && !grabbed; attempt++) {
+      at = await page.evaluate(() => window.__labView.trackedOnScreen());
+      if (!at) throw new Error('no tracked body on screen');
+      await page.mouse.move(at[0], at[1]);
+      await page.mouse.down();
+      const t0 = Date.now();
+      while (!grabbed && Date.now() - t0 < 3000) {
+        grabbed = (await vs()).push;
+        if (!grabbed) await page.waitForTimeout(100);
+      }
+      if (!grabbed) await page.mouse.up();
+    }
+    if (!grabbed || !at) throw new Error('Ctrl+press on the torso never started a push');
+    await page.mouse.move(at[0], at[1] - 150, { steps: 8 });
+    const lifted = await until('the torso to rise', vs, (v) => v.push !== null && v.push[2] > grabbed[2] + 0.3, 15_000);
+    expect((lifted.push as number[])[5]).toBeGreaterThan(grabbed[5] + 0.3); // the target went up too
+    await page.screenshot({ path: path.join(SHOTS, 'lab-07-push.png') });
+    await page.mouse.up();
+    await page.keyboard.up('Control');
+    await until('the push released', vs, (v) => v.push === null, 10_000);
+    expect((await vs()).pushesSent).toBeGreaterThan(2);
+    await page.click('#stop');
+    await until('stopped', stats, (v) => v.state === 'stopped' || v.state === 'finished', 60_000);
+
     expect(consoleProblems.filter((m) => /Content Security Policy|Refused/.test(m))).toEqual([]);
     const st = await stats();
-    console.log(`e2e: time to first point ${st.timeToFirstPointMs?.toFixed(0)} ms, view ${st.poseFps.toFixed(1)} fps`);
+    console.log(`e2e: time to first point ${st.timeToFirstPointMs?.toFixed(0)} ms, view ${st.poseFps.toFixed(1)} fps, viewer states ${(await vs()).states}`);
   }, 600_000);
 });

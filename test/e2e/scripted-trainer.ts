@@ -61,7 +61,6 @@ export class ScriptedTrainer implements TrainerProcess {
         setTimeout(() => this.emit({ type: 'evaluation', returns: new Float64Array([41.5, 38]), lengths: new Int32Array([30, 30]), render: CARTPOLE, frames, frameCount }), 100);
         return;
       }
-      case 'set-live-view': return;
     }
   }
   onMessage(cb: (m: TrainerToHost) => void): void { this.msg.push(cb); }
@@ -76,15 +75,9 @@ export class ScriptedTrainer implements TrainerProcess {
       this.update = prev.length;
       this.step = prev.at(-1)?.steps ?? 0;
       this.emit({ type: 'started', runDir, backend: 'cpu', spec: fakeCatalog.tasks[0], render: CARTPOLE, startStep: this.step });
-      const poses = new Float32Array(CARTPOLE.geoms.length * STRIDE);
       this.timers.push(setInterval(() => {
         if (this.paused) return;
-        this.step += 16;
-        writePoses(poses, 0, this.step / 100);
-        this.emit({ type: 'frame', step: this.step, poses, mu: new Float32Array([Math.sin(this.step / 200)]), std: new Float32Array([0.4]) });
-      }, 33));
-      this.timers.push(setInterval(() => {
-        if (this.paused) return;
+        this.step += 128;
         this.update++;
         const row = { ...metricsRow(this.update, 10 + 5 * this.update), steps: this.step };
         void writeFile(path.join(runDir, 'metrics.jsonl'), JSON.stringify(row) + '\n', { flag: 'a' });

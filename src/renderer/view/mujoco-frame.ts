@@ -1,7 +1,7 @@
 // MuJoCo is Z-up, three.js is Y-up. The conversion happens here and only here: every body
 // mesh lives under this group, whose rotation maps MuJoCo's (x, y, z) to three's (x, z, -y).
 // Inside the group, positions and quaternions are copied verbatim from MuJoCo.
-import { Group, type Object3D } from 'three';
+import { Group, type Object3D, type Vector3 } from 'three';
 import { POSE_STRIDE } from '../../core/envs/types.js';
 
 export function createMujocoRoot(): Group {
@@ -25,4 +25,9 @@ export function applyPoses(objects: readonly (Object3D | null)[], poses: Float32
     // three's Quaternion is (x, y, z, w); MuJoCo stores (w, x, y, z).
     o.quaternion.set(poses[k + 4], poses[k + 5], poses[k + 6], poses[k + 3]);
   }
+}
+
+/** A point in three's world → MuJoCo world coordinates (the root's local frame), into out. */
+export function toMujoco(root: Object3D, p: Vector3, out: Vector3): Vector3 {
+  return root.worldToLocal(out.copy(p));
 }

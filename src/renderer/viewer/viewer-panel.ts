@@ -21,6 +21,8 @@ export class ViewerPanel {
   readonly stats = {
     states: 0, episodes: 0, update: -1, steps: 0, episode: 0, episodeReturn: 0, episodeStep: 0, simTime: 0,
     lastEpisodeReturn: NaN, paused: false, label: '', pushesSent: 0,
+    /** Anchor xyz and target xyz of the push the viewer applies, or null (tests read it). */
+    push: null as number[] | null,
   };
   /** performance.now() at arrival, simTime and update of the last RING states (index = count % RING). */
   readonly ring = { arrival: new Float64Array(RING), simTime: new Float64Array(RING), update: new Int32Array(RING), count: 0 };
@@ -78,6 +80,7 @@ export class ViewerPanel {
     s.simTime = e.simTime;
     s.paused = e.settings.paused;
     s.pushesSent = this.push.sent;
+    if (e.push.length === 6) { s.push ??= [0, 0, 0, 0, 0, 0]; for (let k = 0; k < 6; k++) s.push[k] = e.push[k]; } else s.push = null;
     if (!show) return;
     this.scene.setPoses(e.poses);
     if (e.mu.length > 0) this.policy.update(e.mu, e.std);

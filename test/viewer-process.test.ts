@@ -1,0 +1,75 @@
+// The viewer as a process of its own, with a real trainer beside it (LabBackend with the real
+// deps): it follows the run from the first published policy, keeps playing in real time while
+// training is paused and after it has stopped, and is ended by its owner.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { LabEvent } from '../src/backend/api.js';
+import { createLabBackend } from '../src/backend/default-deps.js';
+import { createDispatcher } from '../src/backend/dispatch.js';
+import type { LabBackend } from '../src/backend/lab-backend.js';
+
+let backend: LabBackend | undefined;
+let root = '';
+afterAll(async () => {
+  backend?.dispose();
+  if (root) await rm(root, { recursive: true, force: true });
+});
+
+type State = Extract<LabEvent, { type: 'viewer-state' }>;
+
+describe('viewer process beside a real trainer', () => {
+  it('plays through training, while it is paused and after it stopped', async () => {
+    root = await mkdtemp(path.join(tmpdir(), 'viewer-proc-'));
+    backend = createLabBackend(root);
+    const call = createDispatcher(backend);
+    const states: { t: number; s: State }[] = [];
+    const events: LabEvent[] = [];
+    backend.onEvent((e) => {
+      if (e.type === 'viewer-state') states.push({ t: performance.now(), s: e });
+      else events.push(e);
+    });
+    const waitFor = async (what: string, ok: () => boolean, ms = 120_000) => {
+      const t0 = Date.now();
+      while (!ok()) {
+        if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    await call('start', { task: 'InvertedPendulum', algo: 'ppo', seed: 3, totalSteps: 1_000_000, backend: 'cpu', checkpointEvery: 1, algoConfig: { numSteps: 256, numMinibatches: 4, updateEpochs: 2 } });
+    await waitFor('the viewer model', () => events.some((e) => e.type === 'viewer-model'));
+    await waitFor('a state playing update ≥ 1', () => states.some((x) => x.s.update >= 1));
+    await call('pause', null);
+    await waitFor('training paused', () => backend?.status.state === 'paused');
+    const measure = async (ms: number) => {
+      const i0 = states.length;
+      await new Promise((r) => setTimeout(r, ms));
+      const w = states.slice(i0);
+      const sim = w[w.length - 1].s.simTime - w[0].s.simTime, wall = (w[w.length - 1].t - w[0].t) / 1000;
+      return { n: w.length, ratio: sim / wall };
+    };
+    const paused = await measure(1500);
+    expect(paused.n).toBeGreaterThan(40); // ~60 states/s
+    expect(paused.ratio).toBeGreaterThan(0.8);
+    expect(paused.ratio).toBeLessThan(1.2);
+    await call('stop', null);
+    await waitFor('training stopped', () => backend?.status.state === 'stopped');
+    const stopped = await measure(1500);
+    expect(stopped.n).toBeGreaterThan(40);
+    expect(stopped.ratio).toBeGreaterThan(0.8);
+    // Viewer episodes (InvertedPendulum's are short at first) were reported as evaluation points.
+    await call('viewerControl', { speed: 4 });
+    await waitFor('a viewer episode', () => events.some((e) => e.type === 'viewer-episode'), 60_000);
+    // Paused viewer: no more states; a single step sends exactly one.
+    await call('viewerControl', { paused: true });
+    await new Promise((r) => setTimeout(r, 200));
+    const n0 = states.length;
+    await new Promise((r) => setTimeout(r, 500));
+    expect(states.length).toBe(n0);
+    const step0 = states[states.length - 1].s.episodeStep;
+    await call('viewerControl', { step: true });
+    await waitFor('the single step', () => states.length === n0 + 1, 5000);
+    expect([step0 + 1, 0]).toContain(states[states.length - 1].s.episodeStep);
+  }, 240_000);
+});
