@@ -25,6 +25,8 @@ Commands:
   serve     the lab in a browser (HTTP + WebSocket on 127.0.0.1 with a session token)
   tasks     list the tasks
   algos     list the algorithms (policy-lab algos ALGO: its hyperparameters)
+  study     many seeds and variants: policy-lab study run STUDY.json | status DIR | report DIR
+  variance  the policy-gradient estimate's variance per Φ_t: policy-lab variance RUN_DIR
 
 Run policy-lab <command> --help for the options of a command.`;
 
@@ -238,8 +240,12 @@ printed URL (it carries a per-session token; requests without it are refused).
     return 0;
   }
   checkKnown(flags, ['port', 'runs', 'help'], 'serve');
-  const { startServe } = await import('../serve/server.js');
-  const s = await startServe({ host: '127.0.0.1', port: int(flags, 'port') ?? 0, runsRoot: resolve(flags.get('runs') ?? 'runs') });
+  const port = int(flags, 'port') ?? 0;
+  if (port < 0 || port > 65535) throw new UsageError(`--port: expected 0 … 65535 (0: any free port), got ${port}`);
+  const { startServe, DEFAULT_RENDERER_DIR } = await import('../serve/server.js');
+  const { ensureRendererBuilt } = await import('../serve/renderer-build.js');
+  await ensureRendererBuilt(DEFAULT_RENDERER_DIR, (line) => process.stderr.write(line + '\n'));
+  const s = await startServe({ host: '127.0.0.1', port, runsRoot: resolve(flags.get('runs') ?? 'runs') });
   out(`Policy Lab serving at ${s.url}`);
   await new Promise(() => {}); // until interrupted
   return 0;
@@ -256,6 +262,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'serve': return await serve(rest);
       case 'tasks': return await tasks(rest);
       case 'algos': return algos(rest);
+      case 'study': return await (await import('./study.js')).studyCommand(rest);
+      case 'variance': return await (await import('./study.js')).varianceCommand(rest);
       default: throw new UsageError(`unknown command "${cmd}"\n\n${MAIN_HELP}`);
     }
   } catch (e) {
