@@ -2,10 +2,13 @@
 // 8 and 16, and two processes. Writes bench/results/sim.json and prints the targets with pass/fail.
 // The Env-vs-raw ratio is taken on CPU time of this process (process.cpuUsage), which measures the
 // wrapper's own work even when other processes share the cores; wall-clock ratios are kept too.
+// Your own robot: `customLoadS` (a model folder with 10 MB of meshes) and `customRobot` (the
+// quadruped's walk Env vs raw mj_step); `tsx bench/sim.ts --custom-only` measures only those and
+// merges them into the existing sim.json.
 // Run: npm run bench:sim   (about a minute)
 
 import { fork } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +16,8 @@ import { getMujoco, mujocoVersion, type MjData, type MjModel } from '../src/core
 import { makeEnv, TASKS } from '../src/core/envs/registry.js';
 import { EnvRng } from '../src/core/envs/rng.js';
 import { VecEnv } from '../src/core/envs/vec-env.js';
+import { loadModelFolder } from '../src/core/envs/model-folder.js';
+import { RobotEnv } from '../src/core/envs/robot-tasks.js';
 import type { Env } from '../src/core/envs/types.js';
 
 const ENV_SECONDS = 1.5;
@@ -69,7 +74,7 @@ function timeEnv(env: Env, pool: Float32Array[], steps: number, rounds: number):
  * ctrlrange as the env does), frameSkip × mj_step, and env.reset() exactly where the env's
  * episodes ended, so both loops visit identical states. Returns mj_step/s, best of `rounds`.
  */
-async function timeRaw(env: Env, pool: Float32Array[], run: EnvRun, rounds: number): Promise<{ wall: number; cpu: number }> {
+async function timeRaw(env: Env, pool: Float32Array[], run: EnvRun, rounds: number, ctrls?: Float64Array[]): Promise<{ wall: number; cpu: number }> {
   const mj = await getMujoco();
   const inner = env as unknown as { model: MjModel; data: MjData };
   const { model, data } = inner;
@@ -78,7 +83,7 @@ async function timeRaw(env: Env, pool: Float32Array[], run: EnvRun, rounds: numb
   const range = model.actuator_ctrlrange as Float64Array;
   const discrete = env.spec.actionKind === 'discrete';
   // Controls precomputed (clamped, discrete mapped) so the loop is only ctrl writes and mj_step.
-  const ctrlPool = pool.map((a) => Float64Array.from({ length: nu }, (_, i) => (discrete ? (a[0] === 1 ? 1 : -1) : Math.min(range[2 * i + 1], Math.max(range[2 * i], a[i])))));
+  const ctrlPool = ctrls ?? pool.map((a) => Float64Array.from({ length: nu }, (_, i) => (discrete ? (a[0] === 1 ? 1 : -1) : Math.min(range[2 * i + 1], Math.max(range[2 * i], a[i])))));
   let best = 0;
   let bestCpu = 0;
   for (let round = 0; round < rounds; round++) {
@@ -156,6 +161,128 @@ function runWorkers(count: number, task: string, seconds: number): Promise<Worke
   );
 }
 
+/** Env and raw rounds alternating, best of each (as for the built-in tasks). */
+async function envVsRaw(env: Env, pool: Float32Array[], ctrls?: Float64Array[]) {
+  const probe = timeEnv(env, pool, 500, 1);
+  const steps = Math.max(1000, Math.round((probe.stepsPerSec * ENV_SECONDS) / ROUNDS));
+  let r = timeEnv(env, pool, steps, 1);
+  let envWall = r.stepsPerSec;
+  let envCpu = r.stepsPerCpuSec;
+  let rawWall = 0;
+  let rawCpu = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    if (round > 0) {
+      r = timeEnv(env, pool, steps, 1);
+      envWall = Math.max(envWall, r.stepsPerSec);
+      envCpu = Math.max(envCpu, r.stepsPerCpuSec);
+    }
+    const raw = await timeRaw(env, pool, r, 1, ctrls);
+    rawWall = Math.max(rawWall, raw.wall);
+    rawCpu = Math.max(rawCpu, raw.cpu);
+  }
+  const fs = env.spec.frameSkip;
+  return {
+    frameSkip: fs, envStepsPerSec: Math.round(envWall), episodesPerRound: r.resets.length, rawMjStepsPerSec: Math.round(rawWall),
+    wallRatio: Math.round(((envWall * fs) / rawWall) * 1000) / 1000, envStepsPerCpuSec: Math.round(envCpu), rawMjStepsPerCpuSec: Math.round(rawCpu),
+    ratio: Math.round(((envCpu * fs) / rawCpu) * 1000) / 1000,
+  };
+}
+
+/**
+ * Your own robot (issue 14): loading a model folder with 10 MB of meshes (generated here, in a
+ * temp folder: ten closed binary-STL spheres of ~1 MB), and the fixture quadruped's `walk` Env
+ * against raw mj_step on the same model with the same controls (position actions mapped to ctrl
+ * exactly as the env maps them).
+ */
+async function customRobotBench(mj: Awaited<ReturnType<typeof getMujoco>>) {
+  const dir = mkdtempSync(join(os.tmpdir(), 'bench-robot-'));
+  try {
+    const fixture = join(dirname(fileURLToPath(import.meta.url)), '..', 'test', 'fixtures', 'robots', 'quadruped');
+    cpSync(fixture, dir, { recursive: true });
+    let meshBytes = 0;
+    const geoms: string[] = [];
+    const assets: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const stl = sphereStl(0.02 + 0.002 * i, 102, 102);
+      meshBytes += stl.length;
+      writeFileSync(join(dir, 'assets', `big${i}.stl`), stl);
+      assets.push(`<mesh name="big${i}" file="big${i}.stl"/>`);
+      geoms.push(`<geom class="visual" mesh="big${i}" pos="${(0.02 * i - 0.1).toFixed(3)} 0 0.04"/>`);
+    }
+    const robot = join(dir, 'quadruped.xml');
+    writeFileSync(robot, readFileSync(robot, 'utf8')
+      .replace('<mesh name="leg" file="leg.stl"/>', `<mesh name="leg" file="leg.stl"/>${assets.join('')}`)
+      .replace('<site name="imu" pos="0 0 0"/>', `<site name="imu" pos="0 0 0"/>${geoms.join('')}`));
+    const times: number[] = [];
+    for (let k = 0; k < 3; k++) {
+      const t0 = performance.now();
+      const env = new RobotEnv(mj, loadModelFolder(join(dir, 'scene.xml')), 'walk');
+      times.push((performance.now() - t0) / 1000);
+      env.dispose();
+    }
+    times.sort((a, b) => a - b);
+    const customLoadS = Math.round(times[1] * 1000) / 1000;
+    console.log(`custom robot: loading a folder with ${(meshBytes / 1e6).toFixed(1)} MB of meshes takes ${customLoadS} s (median of 3)`);
+
+    const env = new RobotEnv(mj, loadModelFolder(join(fixture, 'scene.xml')), 'walk');
+    const pool = actionPool(env, POOL, 1);
+    env.reset(0);
+    const ctrls = pool.map((a) => {
+      const ctrl = env.step(a);
+      const c = Float64Array.from(env.inspect().ctrl);
+      if (ctrl.terminated || ctrl.truncated) env.reset(0);
+      return c;
+    });
+    const r = await envVsRaw(env, pool, ctrls);
+    env.dispose();
+    console.log(`custom robot (quadruped walk): env ${r.envStepsPerSec} steps/s   raw ${r.rawMjStepsPerSec} mj_step/s   ratio (CPU time) ${r.ratio}  (wall ${r.wallRatio})`);
+    return { customLoadS, customLoadMeshBytes: meshBytes, customRobot: { model: 'test/fixtures/robots/quadruped (walk)', ...r } };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A closed UV sphere as binary STL: lat × lon quads, two triangles each (poles degenerate ones dropped). */
+function sphereStl(radius: number, lat: number, lon: number): Buffer {
+  const p = (i: number, j: number): number[] => {
+    const th = (Math.PI * i) / lat;
+    const ph = (2 * Math.PI * j) / lon;
+    return [radius * Math.sin(th) * Math.cos(ph), radius * Math.sin(th) * Math.sin(ph), radius * Math.cos(th)];
+  };
+  const tris: number[][][] = [];
+  for (let i = 0; i < lat; i++) {
+    for (let j = 0; j < lon; j++) {
+      const a = p(i, j), b = p(i + 1, j), c = p(i + 1, j + 1), d = p(i, j + 1);
+      if (i > 0) tris.push([a, b, d]);
+      if (i < lat - 1) tris.push([b, c, d]);
+    }
+  }
+  const buf = Buffer.alloc(84 + 50 * tris.length);
+  buf.writeUInt32LE(tris.length, 80);
+  tris.forEach((t, k) => t.forEach((v, m) => v.forEach((x, d) => buf.writeFloatLE(x, 84 + 50 * k + 12 + 12 * m + 4 * d))));
+  return buf;
+}
+
+/** `--custom-only`: measures only your own robot and merges its keys into an existing sim.json. */
+async function customOnly(): Promise<void> {
+  const mj = await getMujoco();
+  const out = join(dirname(fileURLToPath(import.meta.url)), 'results', 'sim.json');
+  const previous = JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown> & { targets?: { name: string }[] };
+  const custom = await customRobotBench(mj);
+  const targets = (previous.targets ?? []).filter((t) => !t.name.startsWith('Custom robot'));
+  targets.push(...customTargets(custom));
+  writeFileSync(out, JSON.stringify({ ...previous, ...custom, customDate: new Date().toISOString(), targets }, null, 2) + '\n');
+  for (const t of customTargets(custom)) console.log(`  ${t.pass ? 'PASS' : 'FAIL'}  ${t.name}: ${t.value} ${t.unit}`);
+  console.log(`merged into ${out}`);
+}
+
+function customTargets(c: Awaited<ReturnType<typeof customRobotBench>>) {
+  return [
+    { name: 'Custom robot: loading a model folder with 10 MB of meshes ≤ 2 s', value: c.customLoadS, unit: 's', pass: c.customLoadS <= 2 },
+    { name: 'Custom robot: Env ≥ 0.9× raw mj_step of the same model (CPU time)', value: c.customRobot.ratio, unit: '×', pass: c.customRobot.ratio >= 0.9 },
+  ];
+}
+
 async function main(): Promise<void> {
   const mj = await getMujoco();
   const started = performance.now();
@@ -219,6 +346,8 @@ async function main(): Promise<void> {
     { name: 'HalfCheetah ≥ 12,000 env steps/s in one process', value: cheetah.envStepsPerSec, unit: 'steps/s', pass: cheetah.envStepsPerSec >= 12000 },
     { name: 'Two processes ≥ 1.8× one', value: Math.round((twoSum / one) * 100) / 100, unit: '×', pass: twoSum / one >= 1.8 },
   ];
+  const custom = await customRobotBench(mj);
+  targets.push(...customTargets(custom));
   const cpus = os.cpus();
   const result = {
     date: new Date().toISOString(),
@@ -238,6 +367,7 @@ async function main(): Promise<void> {
       // low wall-clock scaling comes from cores being busy with other work (see loadAvg1m).
       cpuTimeScaling: Math.round(cpuScaling * 100) / 100,
       oneProcessStepsPerCpuSec: Math.round(oneW.stepsPerCpuSec) },
+    ...custom,
     targets,
     seconds: Math.round((performance.now() - started) / 100) / 10,
   };
@@ -252,6 +382,8 @@ async function main(): Promise<void> {
 const argv = process.argv.slice(2);
 if (argv[0] === '--worker') {
   await worker(argv[1], Number(argv[2]));
+} else if (argv[0] === '--custom-only') {
+  await customOnly();
 } else {
   await main();
 }
