@@ -57,6 +57,7 @@ export class ViewerPanel {
   onModel(e: Model): void {
     this.model = e.render;
     this.stats.label = e.label;
+    this.stats.lastEpisodeReturn = NaN;
     this.scene.setModel(e.render);
     this.push.setModel(e.render, e.pushable);
     this.policy.clear();
