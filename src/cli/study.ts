@@ -12,23 +12,14 @@ import { reportCsv, reportJson, reportTable, studyReport } from '../core/studies
 import { createStudyFolder, newStudyDir, readPlan, readStudy, studyFiles, trialDone } from '../core/studies/study-folder.js';
 import { parseStudyText, validateStudy, type ValidStudy } from '../core/studies/study-file.js';
 import { checkKnown, parseArgs, UsageError } from './args.js';
+import { STUDY_EXECUTORS as EXECUTORS, STUDY_STATUS_SOURCES, STUDY_SUBCOMMANDS } from './study-registry.js';
+// Other executors register themselves (src/cli/study-registry.ts) when their module loads.
+import './study-slurm.js';
 import { formatDuration } from './progress.js';
 
 const out = (s = '') => process.stdout.write(s + '\n');
 
-/** Another way to run trials (e.g. Slurm), registered by its own CLI module with its flags. */
-export interface ExecutorFactory {
-  /** Flags this executor reads (kebab-case, without --). */
-  readonly flags: readonly string[];
-  /** Booleans among them. */
-  readonly booleans?: readonly string[];
-  readonly help: string;
-  create(flags: Map<string, string>): StudyExecutor;
-}
-const EXECUTORS = new Map<string, ExecutorFactory>();
-export function registerStudyExecutor(name: string, f: ExecutorFactory): void {
-  EXECUTORS.set(name, f);
-}
+export { registerStudyExecutor, registerStudyStatusSource, registerStudySubcommand, type ExecutorFactory } from './study-registry.js';
 
 export const STUDY_HELP = `Usage:
   policy-lab study run STUDY.json [--out DIR] [--workers N] [--quiet]
@@ -93,6 +84,7 @@ export function studyProgressLine(done: number, running: number, failed: number,
 
 async function runStudy(argv: string[]): Promise<number> {
   const extra = [...EXECUTORS.values()];
+  for (const e of extra) if (e.takeArgs) argv = e.takeArgs(argv);
   const { positional, flags } = parseArgs(argv, new Set(['quiet', ...extra.flatMap((e) => e.booleans ?? [])]));
   if (flags.has('help')) { out(STUDY_HELP + extra.map((e) => '\n' + e.help).join('')); return 0; }
   checkKnown(flags, ['out', 'workers', 'quiet', 'resume', 'builtin', 'executor', 'help', ...extra.flatMap((e) => e.flags)], 'study run');
@@ -124,6 +116,11 @@ async function runStudy(argv: string[]): Promise<number> {
     const f = EXECUTORS.get(executorName);
     if (!f) throw new UsageError(`--executor: unknown executor "${executorName}" (known: local${[...EXECUTORS.keys()].map((k) => ', ' + k).join('')})`);
     executor = f.create(flags);
+  }
+  if (executor.submit && !flags.has('wait')) {
+    const plan = readPlan(dir);
+    out(await executor.submit(dir, plan.trials.filter((t) => !trialDone(studyFiles.trialDir(dir, t))).map((t) => t.index)));
+    return 0;
   }
   return executeStudy(dir, executor, flags.has('quiet') || !process.stderr.isTTY);
 }
@@ -191,10 +188,15 @@ function status(argv: string[]): number {
   checkKnown(flags, ['json', 'help'], 'study status');
   if (positional.length !== 1) throw new UsageError('policy-lab study status: give exactly one study DIR');
   const r = studyReport(resolve(positional[0]), { curves: false, reps: 200 });
-  if (flags.has('json')) { out(JSON.stringify({ name: r.name, counts: r.counts, steps: r.steps, totalSteps: r.totalSteps, trials: r.variants.flatMap((v) => v.trials.map((t) => ({ variant: v.name, ...t }))) }, null, 2)); return 0; }
+  // A scheduler that knows the study (e.g. Slurm) tells each trial's queue state.
+  let sched: Map<number, { state: string; detail?: string }> | null = null;
+  for (const src of STUDY_STATUS_SOURCES) sched ??= src(r.dir);
+  if (flags.has('json')) { out(JSON.stringify({ name: r.name, counts: r.counts, steps: r.steps, totalSteps: r.totalSteps, trials: r.variants.flatMap((v) => v.trials.map((t) => ({ variant: v.name, ...t, ...(sched?.has(t.index) ? { scheduler: sched.get(t.index) } : {}) }))) }, null, 2)); return 0; }
   out(`study ${r.name}: ${r.counts.finished} finished, ${r.counts.running} running, ${r.counts.stopped} stopped, ${r.counts.failed} failed, ${r.counts.pending} pending; ${r.steps}/${r.totalSteps} steps`);
-  for (const v of r.variants) for (const t of v.trials)
-    out(`  ${String(t.index).padStart(3)}  ${v.name.padEnd(24)} s${String(t.seed).padEnd(5)} ${t.status.padEnd(9)} ${String(t.steps).padStart(9)}/${t.totalSteps}  ${t.finalReturn !== null ? `score ${t.finalReturn.toFixed(1)}` : ''}${t.message ? `  ${t.message}` : ''}`);
+  for (const v of r.variants) for (const t of v.trials) {
+    const s = sched?.get(t.index);
+    out(`  ${String(t.index).padStart(3)}  ${v.name.padEnd(24)} s${String(t.seed).padEnd(5)} ${(s?.state ?? t.status).padEnd(9)} ${String(t.steps).padStart(9)}/${t.totalSteps}  ${t.finalReturn !== null ? `score ${t.finalReturn.toFixed(1)}` : ''}${t.message ? `  ${t.message}` : ''}${s?.detail ? `  ${s.detail}` : ''}`);
+  }
   return 0;
 }
 
@@ -239,8 +241,12 @@ export async function studyCommand(argv: string[]): Promise<number> {
     case 'report': return report(rest);
     case 'trial': return trial(rest);
     case 'check': return check(rest);
-    case undefined: case 'help': case '--help': case '-h': out(STUDY_HELP); return sub === undefined ? 1 : 0;
-    default: throw new UsageError(`policy-lab study: unknown subcommand "${sub}"\n\n${STUDY_HELP}`);
+    case undefined: case 'help': case '--help': case '-h': out(STUDY_HELP + [...STUDY_SUBCOMMANDS.values()].map((c) => '\n' + c.help).join('')); return sub === undefined ? 1 : 0;
+    default: {
+      const extra = sub ? STUDY_SUBCOMMANDS.get(sub) : undefined;
+      if (extra) return extra.run(rest);
+      throw new UsageError(`policy-lab study: unknown subcommand "${sub}"\n\n${STUDY_HELP}`);
+    }
   }
 }
 

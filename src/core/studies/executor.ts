@@ -46,6 +46,11 @@ export interface ExecutorResult {
 export interface StudyExecutor {
   /** Runs the given trials of the study in `studyDir`; resolves when all ended or the signal stopped them. */
   run(studyDir: string, trialIndices: readonly number[], hooks: ExecutorHooks): Promise<ExecutorResult>;
+  /**
+   * For executors whose trials outlive this process (a cluster's queue): hand the trials over and
+   * return at once with a line to print. `study run` uses it unless told to wait.
+   */
+  submit?(studyDir: string, trialIndices: readonly number[]): Promise<string>;
 }
 
 /** Maps a trial process's exit to its outcome. */
