@@ -2,10 +2,10 @@
 // and in order, a half-written last line waits for its newline, files that appear later are
 // picked up, a rewritten (shorter) metrics file resets, and the same holds when polling with
 // stat() as on a cluster's shared filesystem.
-import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { MetricsRow } from '../src/core/protocol.js';
 import { writeStatus } from '../src/core/runs/store.js';
 import { filesystemType, followStudy, isNetworkFilesystem, type StudyFollowEvent, type StudyFollower } from '../src/core/studies/follow.js';
@@ -23,8 +23,10 @@ function row(update: number, returnMean = update * 10): MetricsRow {
 }
 const line = (r: MetricsRow) => JSON.stringify(r) + '\n';
 
+const root = mkdtempSync(join(tmpdir(), 'pl-follow-'));
 const followers: StudyFollower[] = [];
 afterEach(async () => { await Promise.all(followers.splice(0).map((f) => f.close())); });
+afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 /** Collects events; `until` waits (bounded) for a predicate over everything seen so far. */
 function collector() {
@@ -52,7 +54,7 @@ function collector() {
 }
 
 function newStudy() {
-  const dir = mkdtempSync(join(tmpdir(), 'pl-follow-'));
+  const dir = mkdtempSync(join(root, 'study-'));
   const plan = createStudyFolder(dir, validateStudy(STUDY));
   const td = (i: number) => studyFiles.trialDir(dir, plan.trials[i]);
   return { dir, plan, td, metrics: (i: number) => join(td(i), 'metrics.jsonl') };
@@ -149,7 +151,7 @@ for (const polling of [false, true]) {
 
 describe('followStudy on a folder that becomes a study', () => {
   it('starts following when plan.json appears', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pl-follow-late-'));
+    const dir = mkdtempSync(join(root, 'late-'));
     const c = collector();
     const f = followStudy(dir, c.on, { usePolling: false });
     followers.push(f);
