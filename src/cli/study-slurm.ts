@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { readPlan } from '../core/studies/study-folder.js';
 import { cancelStudy, SlurmExecutor, slurmTrialStates, type SlurmExecutorOptions, type SlurmTrialState } from '../core/studies/slurm-executor.js';
 import { checkKnown, parseArgs, UsageError } from './args.js';
+import { registerStudyExecutor, registerStudyStatusSource, registerStudySubcommand, type ExecutorFactory } from './study-registry.js';
 
 const out = (s = '') => process.stdout.write(s + '\n');
 
@@ -104,18 +105,24 @@ export async function slurmCancelCommand(argv: string[]): Promise<number> {
   return 0;
 }
 
+/** The --sbatch-arg values of the `study run` being parsed (takeArgs runs before create). */
+let pendingSbatchArgs: string[] = [];
+
 /** The executor factory `study run --executor slurm` uses. */
-export const slurmExecutorFactory = {
+export const slurmExecutorFactory: ExecutorFactory = {
   flags: SLURM_FLAGS,
-  booleans: ['wait'] as const,
+  booleans: ['wait'],
   help: SLURM_HELP,
-  sbatchArgs: [] as string[],
   takeArgs(argv: string[]): string[] {
     const t = takeSbatchArgs(argv);
-    this.sbatchArgs = t.sbatchArgs;
+    pendingSbatchArgs = t.sbatchArgs;
     return t.argv;
   },
   create(flags: Map<string, string>): SlurmExecutor {
-    return new SlurmExecutor(slurmOptionsFrom(flags, this.sbatchArgs));
+    return new SlurmExecutor(slurmOptionsFrom(flags, pendingSbatchArgs));
   },
 };
+
+registerStudyExecutor('slurm', slurmExecutorFactory);
+registerStudyStatusSource(slurmStatusSource);
+registerStudySubcommand('cancel', `  policy-lab study cancel DIR                                        cancel a study's Slurm tasks (trials stay resumable)`, slurmCancelCommand);
