@@ -34,7 +34,7 @@ const labStats = {
   evaluations: 0,
 };
 declare global {
-  interface Window { __labStats: typeof labStats; __labViewer: ViewerPanel; __labView: { sample(): { nonBackground: number; checksum: number }; trackedPosition(): [number, number, number] | null; posesSignature(): number; trackedOnScreen(): [number, number] | null } }
+  interface Window { __labStats: typeof labStats; __labViewer: ViewerPanel; __labView: { sample(): { nonBackground: number; checksum: number }; trackedPosition(): [number, number, number] | null; posesSignature(): number; trackedOnScreen(): [number, number] | null; visibleCounts(): { geoms: number; meshes: number; textured: number } } }
 }
 window.__labStats = labStats;
 
@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   const api: LabApi = connectLab((why) => toast(why));
   labStats.bridge = window.policyLab ? 'ipc' : 'ws';
   const scene = new SceneView($('scene'));
-  window.__labView = { sample: () => scene.sample(), trackedPosition: () => scene.trackedPosition(), posesSignature: () => scene.posesSignature(), trackedOnScreen: () => scene.trackedOnScreen() };
+  window.__labView = { sample: () => scene.sample(), trackedPosition: () => scene.trackedPosition(), posesSignature: () => scene.posesSignature(), trackedOnScreen: () => scene.trackedOnScreen(), visibleCounts: () => scene.visibleCounts() };
   const curves = new Curves($('charts'));
   curves.setPrimary('-', 'no run', []);
   const policy = new PolicyView($<HTMLCanvasElement>('policy'));
