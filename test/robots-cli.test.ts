@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli/main.js';
+import { defaultPresetOf } from '../src/cli/robot.js';
 
 const QUAD = new URL('./fixtures/robots/quadruped/', import.meta.url).pathname;
 let stdout: string[];
@@ -49,5 +50,10 @@ describe('policy-lab tasks --mjcf', () => {
     } finally {
       rmSync(d, { recursive: true, force: true });
     }
+  });
+
+  it('train --mjcf without --preset uses the derived task: walk for the quadruped, reach for the arm', async () => {
+    expect(await defaultPresetOf(join(QUAD, 'scene.xml'))).toBe('walk');
+    expect(await defaultPresetOf(new URL('./fixtures/robots/arm/arm.xml', import.meta.url).pathname)).toBe('reach');
   });
 });

@@ -223,3 +223,16 @@ describe('path confinement (fuzzed, seeded)', () => {
     );
   });
 });
+
+describe('only MJCF is taken as a model', () => {
+  it('a file that is not MJCF is refused before anything else is read', () => {
+    const d = mkdtempSync(join(tmpdir(), 'robots-notmjcf-'));
+    try {
+      writeFileSync(join(d, 'notes.xml'), '<html><body><include file="/etc/passwd"/></body></html>');
+      const e = errorOf(() => loadModelFolder(join(d, 'notes.xml')));
+      expect(e.message).toMatch(/notes\.xml is not an MJCF model/);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+});

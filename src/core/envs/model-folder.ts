@@ -180,6 +180,9 @@ export function collectModel(main: string, read: ModelReader, origin: string, li
 
   const mainDir = dirOf(main);
   const decoder = new TextDecoder('utf-8', { fatal: false });
+  // Not an MJCF model at all (any file can be picked): refuse before reading anything else.
+  const head = decoder.decode(take(main, null).subarray(0, 64 * 1024));
+  if (!/<mujoco[\s>/]/.test(head)) fail(origin, `${main} is not an MJCF model (no <mujoco> element at its start)`);
   const compiler: { meshdir?: string; texturedir?: string; assetdir?: string; strippath?: boolean } = {};
   const assets: Array<{ ref: ModelReference; dir: 'mesh' | 'texture'; declaredIn: string }> = [];
 
