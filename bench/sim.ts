@@ -290,42 +290,12 @@ async function main(): Promise<void> {
   for (const spec of TASKS) {
     const env = await makeEnv(spec.name);
     const pool = actionPool(env, POOL, 1);
-    // Calibrate the step count to about ENV_SECONDS per round.
-    const probe = timeEnv(env, pool, 500, 1);
-    const steps = Math.max(1000, Math.round((probe.stepsPerSec * ENV_SECONDS) / ROUNDS));
     // Env and raw rounds alternate, best of each, so a burst of load hits both sides alike.
-    let r = timeEnv(env, pool, steps, 1);
-    let envWall = r.stepsPerSec;
-    let envCpu = r.stepsPerCpuSec;
-    let rawWall = 0;
-    let rawCpu = 0;
-    for (let round = 0; round < ROUNDS; round++) {
-      if (round > 0) {
-        r = timeEnv(env, pool, steps, 1);
-        envWall = Math.max(envWall, r.stepsPerSec);
-        envCpu = Math.max(envCpu, r.stepsPerCpuSec);
-      }
-      const raw = await timeRaw(env, pool, r, 1);
-      rawWall = Math.max(rawWall, raw.wall);
-      rawCpu = Math.max(rawCpu, raw.cpu);
-    }
+    const r = await envVsRaw(env, pool);
     env.dispose();
-    const ratio = (envCpu * spec.frameSkip) / rawCpu;
-    const wallRatio = (envWall * spec.frameSkip) / rawWall;
-    perTask.push({
-      task: spec.name,
-      frameSkip: spec.frameSkip,
-      envStepsPerSec: Math.round(envWall),
-      episodesPerRound: r.resets.length,
-      rawMjStepsPerSec: Math.round(rawWall),
-      wallRatio: Math.round(wallRatio * 1000) / 1000,
-      envStepsPerCpuSec: Math.round(envCpu),
-      rawMjStepsPerCpuSec: Math.round(rawCpu),
-      ratio: Math.round(ratio * 1000) / 1000,
-      overheadPct: Math.round((1 / ratio - 1) * 1000) / 10,
-    });
+    perTask.push({ task: spec.name, ...r, overheadPct: Math.round((1 / r.ratio - 1) * 1000) / 10 });
     console.log(
-      `${spec.name.padEnd(26)} env ${Math.round(envWall).toString().padStart(7)} steps/s   raw ${Math.round(rawWall).toString().padStart(8)} mj_step/s   ratio (CPU time) ${ratio.toFixed(3)}  (wall ${wallRatio.toFixed(3)})`,
+      `${spec.name.padEnd(26)} env ${r.envStepsPerSec.toString().padStart(7)} steps/s   raw ${r.rawMjStepsPerSec.toString().padStart(8)} mj_step/s   ratio (CPU time) ${r.ratio.toFixed(3)}  (wall ${r.wallRatio.toFixed(3)})`,
     );
   }
   const vec8 = await timeVec('HalfCheetah', 8, 1.5);
