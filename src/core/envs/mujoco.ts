@@ -116,6 +116,15 @@ export function compileModel(mj: Mujoco, xml: string | ModelFolder, label: strin
   if (typeof xml === 'string' && xml.trim() === '') {
     throw new EnvError('bad-mjcf', `${label}: the MJCF text is empty`);
   }
+  // A model folder compiles once per process; every further env gets a copy (mj_copyModel, well
+  // under a millisecond, where compiling large meshes takes seconds).
+  if (typeof xml !== 'string') {
+    const template = compiledFolders.get(xml);
+    if (template) {
+      const model = new mj.MjModel(template);
+      return { model, data: new mj.MjData(model) };
+    }
+  }
   const dir = `/policy-lab/m${fileCounter++}`;
   const files: ReadonlyMap<string, Uint8Array | string> = typeof xml === 'string' ? new Map([['model.xml', xml]]) : xml.files;
   const main = typeof xml === 'string' ? 'model.xml' : xml.main;
@@ -145,9 +154,18 @@ export function compileModel(mj: Mujoco, xml: string | ModelFolder, label: strin
     const where = typeof xml === 'string' ? '' : locateXmlError(detail, xml);
     throw new EnvError('bad-mjcf', `${label}: MuJoCo could not load the model: ${detail || 'no message from MuJoCo'}${where}`);
   }
+  if (typeof xml !== 'string') {
+    const template = new mj.MjModel(model);
+    compiledFolders.set(xml, template);
+    folderTemplates.register(xml, template);
+  }
   const data = new mj.MjData(model);
   return { model, data };
 }
+
+/** Compiled models of the model folders in use, freed when their folder object is collected. */
+const compiledFolders = new WeakMap<ModelFolder, MjModel>();
+const folderTemplates = new FinalizationRegistry<MjModel>((m) => m.delete());
 
 /**
  * MuJoCo names the element of an XML error but not the included file it sits in ("line 0" after
