@@ -335,7 +335,7 @@ export function slurmTrialStates(dir: string, env?: NodeJS.ProcessEnv): { trials
       const requeued = task.restarts > 0 || REQUEUED.has(task.state);
       return { ...base, state: requeued ? 'requeued' : 'pending', detail: `${where} ${task.state}${task.reason && task.reason !== 'None' ? ` (${task.reason})` : ''}${restarts}` };
     }
-    if (task && ACTIVE.has(task.state)) return { ...base, state: 'running', detail: `${where} ${task.state}${restarts}${st.steps !== undefined ? `, ${st.steps}/${t.config.totalSteps} steps` : ''}` };
+    if (task && ACTIVE.has(task.state)) return { ...base, state: 'running', detail: `${where} ${task.state}${restarts}` };
     if (st.status === 'failed') return { ...base, state: 'failed', detail: `${where}: ${st.message ?? 'failed'}` };
     if (task && FAILED_STATES.has(task.state)) {
       return { ...base, state: 'failed', detail: `${where} ended ${task.state}${task.reason && task.reason !== 'None' ? ` (${task.reason})` : ''} without finishing; log: ${slurmFiles.taskLog(dir, sub.jobId, sub.arrayIndex)}` };
