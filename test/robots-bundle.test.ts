@@ -12,6 +12,7 @@ import { importBundle } from '../src/core/export/bundle.js';
 import { MODEL_MAIN_ROLE } from '../src/core/export/model-files.js';
 import { TASKS } from '../src/core/envs/registry.js';
 import { evaluateBundle } from '../src/core/trainer/run-export.js';
+import { loadSavedPolicy } from '../src/core/viewer/saved-policy.js';
 
 const run = promisify(execFile);
 const BIN = resolve('bin/policy-lab.mjs');
@@ -75,6 +76,9 @@ describe('a custom robot run exports, imports and replays elsewhere', () => {
     expect(Array.from(there.returns)).toEqual(Array.from(here.returns));
     expect(Array.from(there.lengths)).toEqual(Array.from(here.lengths));
     expect(there.render.geoms.filter((g) => g.type === 'mesh' && g.mesh).length).toBe(5);
+    // The viewer plays the imported bundle on the same bundled model.
+    const saved = await loadSavedPolicy(imported.runDir);
+    expect(saved.source.env).toEqual({ kind: 'custom', mjcf: join(imported.runDir, 'model', 'scene.xml'), preset: 'stand' });
 
     // A changed model byte is refused on import, naming the file.
     writeFileSync(join(bundle, 'model', 'assets', 'leg.stl'), 'tampered');

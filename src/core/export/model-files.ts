@@ -4,8 +4,9 @@
 
 import { join } from 'node:path';
 import type { ModelFolder } from '../envs/model-folder.js';
+import type { RunConfig } from '../protocol.js';
 import type { BundleAttachment } from './bundle.js';
-import type { PolicyCard } from './card.js';
+import { CARD_FILE, type PolicyCard } from './card.js';
 import { ExportError } from './errors.js';
 
 export const MODEL_DIR = 'model';
@@ -30,4 +31,17 @@ export function modelAttachments(folder: ModelFolder): BundleAttachment[] {
 export function bundleModelPath(dir: string, card: PolicyCard): string | null {
   const main = card.files.find((f) => f.role === MODEL_MAIN_ROLE);
   return main ? join(dir, ...main.path.split('/')) : null;
+}
+
+/**
+ * The task a bundle replays on: its card's task, and for a custom robot the model folder the
+ * bundle carries (never the path it was trained from, which exists only on that machine).
+ * Evaluation and the viewer both build their env from this.
+ */
+export function bundleTaskConfig(dir: string, card: PolicyCard): Pick<RunConfig, 'task' | 'custom'> {
+  const custom = (card.config as Partial<RunConfig>).custom;
+  if (!custom) return { task: card.task.name };
+  const model = bundleModelPath(dir, card);
+  if (!model) throw new ExportError('bad-card', `the bundle in ${dir} was trained on a custom model but does not carry it (exported before model folders were bundled)`, CARD_FILE);
+  return { task: card.task.name, custom: { ...custom, mjcfPath: model } };
 }

@@ -10,9 +10,7 @@ import { envFactory } from './env-factory.js';
 import { evaluateActor, loadRunAlgorithm, type EvaluationResult } from './evaluate.js';
 import { exportBundle, importBundle, parseExportFormat, type ExportResult } from '../export/bundle.js';
 import { snapshotAction, snapshotLogStd, snapshotMean } from '../export/forward.js';
-import { CARD_FILE } from '../export/card.js';
-import { ExportError } from '../export/errors.js';
-import { bundleModelPath, modelAttachments } from '../export/model-files.js';
+import { bundleTaskConfig, modelAttachments } from '../export/model-files.js';
 import { loadModelFolder } from '../envs/model-folder.js';
 import { readStatus } from '../runs/store.js';
 import type { PolicySnapshot } from '../policy/snapshot.js';
@@ -83,13 +81,6 @@ export function isBundleDir(dir: string): boolean {
 /** Replays an imported bundle on its task (checksums verified first). */
 export async function evaluateBundle(dir: string, episodes: number, deterministic: boolean, record = false): Promise<EvaluationResult> {
   const { card, snapshot } = await importBundle(dir);
-  const cfg = card.config as Partial<RunConfig>;
-  let custom = cfg.custom;
-  if (custom) {
-    // A custom robot replays on the model folder the bundle carries (checksums verified above).
-    const model = bundleModelPath(dir, card);
-    if (!model) throw new ExportError('bad-card', `the bundle in ${dir} was trained on a custom model but does not carry it (exported before model folders were bundled)`, CARD_FILE);
-    custom = { ...custom, mjcfPath: model };
-  }
-  return evaluateActor({ task: card.task.name, custom, seed: card.seed }, snapshotActor(snapshot, card.seed), episodes, deterministic, record);
+  // A custom robot replays on the model folder the bundle carries (checksums verified above).
+  return evaluateActor({ ...bundleTaskConfig(dir, card), seed: card.seed }, snapshotActor(snapshot, card.seed), episodes, deterministic, record);
 }

@@ -4,7 +4,6 @@
 
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { RunConfig } from '../protocol.js';
 import type { ViewerPolicy, ViewerSource } from './messages.js';
 
 /** core/export's card file: its presence marks a bundle folder. */
@@ -14,10 +13,11 @@ export async function loadSavedPolicy(dir: string): Promise<{ source: ViewerSour
   const { envSourceOf } = await import('../trainer/env-factory.js');
   if (existsSync(join(dir, CARD_FILE))) {
     const { importBundle } = await import('../export/bundle.js');
+    const { bundleTaskConfig } = await import('../export/model-files.js');
     const { card, snapshot } = await importBundle(dir);
-    const cfg = card.config as Partial<RunConfig>;
     return {
-      source: { env: envSourceOf({ task: card.task.name, custom: cfg.custom }), seed: card.seed, label: `${basename(dir)} (bundle)` },
+      // A custom robot plays on the model folder the bundle carries.
+      source: { env: envSourceOf(bundleTaskConfig(dir, card)), seed: card.seed, label: `${basename(dir)} (bundle)` },
       policy: { snapshot, update: -1, steps: card.trainingSteps },
     };
   }
