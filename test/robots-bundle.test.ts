@@ -1,5 +1,5 @@
 // A custom robot run end to end through the CLI: train the quadruped's `stand` from its model
-// folder, export the bundle (which carries the model folder, checksummed), delete the original
+// folder, resume it, export the bundle (which carries the model folder, checksummed), delete the original
 // folder, import the bundle into another runs root and replay it there to the same returns.
 import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -47,6 +47,13 @@ describe('a custom robot run exports, imports and replays elsewhere', () => {
     const config = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) as { task: string; custom: { mjcfPath: string; preset: string } };
     expect(config.task).toBe('custom');
     expect(config.custom).toEqual({ mjcfPath: join(model, 'scene.xml'), preset: 'stand' });
+
+    // Resume continues the custom run from its checkpoint (same model folder, same task).
+    const rowsBefore = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').length;
+    const resumed = await cli('train', '--resume', runDir, '--steps', '3072', '--quiet');
+    if (resumed.code !== 0) console.error(resumed.stderr);
+    expect(resumed.code).toBe(0);
+    expect(readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').length).toBeGreaterThan(rowsBefore);
 
     const bundle = join(tmp, 'bundle');
     const x = await cli('export', runDir, '--format', 'onnx', '--out', bundle, '--episodes', '3');
