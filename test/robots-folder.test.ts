@@ -236,3 +236,23 @@ describe('only MJCF is taken as a model', () => {
     }
   });
 });
+
+describe('zips', () => {
+  const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+  it('entries that would land outside the archive are never used; the main XML is found or named', () => {
+    const model = '<mujoco><include file="../evil.xml"/></mujoco>';
+    const zip = zipSync({ 'robot/scene.xml': enc(model), '../evil.xml': enc('<mujoco/>'), 'robot/../../evil.xml': enc('<mujoco/>') });
+    // The '..' entries are dropped; the include that names a file outside scene.xml's folder is refused.
+    const e = errorOf(() => loadModelZip(zip));
+    expect(e.message).toMatch(/<include file="\.\.\/evil\.xml"> in scene\.xml line 1: "\.\.\/evil\.xml" leads outside the model's folder/);
+    const two = zipSync({ 'a.xml': enc('<mujoco/>'), 'b.xml': enc('<mujoco/>') });
+    expect(errorOf(() => loadModelZip(two)).message).toMatch(/cannot tell the main XML \(candidates: a\.xml, b\.xml\); name it scene\.xml/);
+    expect(errorOf(() => loadModelZip(enc('not a zip'))).message).toMatch(/not a readable zip archive/);
+  });
+
+  it('a zip entry over the per-file limit is refused before it is inflated', () => {
+    const zip = zipSync({ 'scene.xml': enc('<mujoco/>'), 'big.stl': new Uint8Array(5000) });
+    const e = errorOf(() => loadModelZip(zip, undefined, 'big.zip', { maxFileBytes: 1000, maxTotalBytes: 1e6, maxFiles: 10, maxIncludeDepth: 4 }));
+    expect(e.message).toMatch(/model big\.zip: .*big\.stl is 5000 bytes, over the 1000-byte limit per file/);
+  });
+});
