@@ -13,10 +13,11 @@ import { TrainingSession } from './session.js';
 // is stopping (see 'disconnect' below) and a write to the closed channel would crash with EPIPE.
 let inFlight = 0;
 let sessionOver = false;
-const send = (m: TrainerToHost) => {
+/** Resolves once the message is written to the channel (TrainingSession waits so for its policies). */
+const send = (m: TrainerToHost): Promise<void> | undefined => {
   if (!process.connected) return;
   inFlight++;
-  process.send?.(m, undefined, undefined, () => { inFlight--; exitIfOver(); });
+  return new Promise<void>((resolve) => process.send?.(m, undefined, undefined, () => { inFlight--; exitIfOver(); resolve(); }));
 };
 // One process runs one session: when it is over (finished, stopped or failed) the process ends
 // by itself once its last messages ('done') are on their way — an idle trainer holding TF.js

@@ -1,4 +1,5 @@
-// The host side of a trainer process: forks it, sends HostToTrainer, receives TrainerToHost.
+// The host side of a trainer process: forks it, sends HostToTrainer, receives TrainerToHost
+// (and ChildHost, the typed child process it is one of).
 // Used by the CLI, serve mode and Electron main (which passes its built entry and Electron's
 // node mode). Training never runs on the host's event loop.
 
@@ -14,21 +15,25 @@ export interface TrainerSpawnOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-export class TrainerHost {
-  private constructor(private readonly proc: ChildProcess) {}
+/** Forks `defaultEntry` (a .ts file runs through tsx) or opts.entry, typed arrays crossing as typed arrays. */
+export function forkChild(defaultEntry: string, opts: TrainerSpawnOptions = {}): ChildProcess {
+  const entry = opts.entry ?? defaultEntry;
+  const execArgv = opts.execArgv ?? (entry.endsWith('.ts') ? ['--import', 'tsx'] : []);
+  return fork(entry, [], {
+    execArgv,
+    execPath: opts.execPath,
+    env: opts.env ?? process.env,
+    serialization: 'advanced', // typed arrays cross as typed arrays
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+}
 
-  static spawn(opts: TrainerSpawnOptions = {}): TrainerHost {
-    const entry = opts.entry ?? fileURLToPath(new URL('./child.ts', import.meta.url));
-    const execArgv = opts.execArgv ?? (entry.endsWith('.ts') ? ['--import', 'tsx'] : []);
-    const proc = fork(entry, [], {
-      execArgv,
-      execPath: opts.execPath,
-      env: opts.env ?? process.env,
-      serialization: 'advanced', // typed arrays cross as typed arrays
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    return new TrainerHost(proc);
-  }
+/**
+ * A child process speaking a typed protocol: In from this host, Out from the child. The trainer
+ * (TrainerHost) and the real-time viewer (core/viewer/host.ts) are both this.
+ */
+export class ChildHost<In, Out> {
+  constructor(protected readonly proc: ChildProcess) {}
 
   get pid(): number {
     return this.proc.pid ?? -1;
@@ -38,12 +43,13 @@ export class TrainerHost {
     return this.proc.exitCode === null && this.proc.signalCode === null;
   }
 
-  send(msg: HostToTrainer): void {
-    if (this.proc.connected) this.proc.send(msg);
+  send(msg: In): void {
+    // The callback swallows a write racing the child's exit (reported through onExit instead).
+    if (this.proc.connected) this.proc.send(msg as object, undefined, undefined, () => {});
   }
 
-  onMessage(cb: (m: TrainerToHost) => void): void {
-    this.proc.on('message', (m) => cb(m as TrainerToHost));
+  onMessage(cb: (m: Out) => void): void {
+    this.proc.on('message', (m) => cb(m as Out));
   }
 
   onExit(cb: (code: number | null, signal: string | null) => void): void {
@@ -52,6 +58,12 @@ export class TrainerHost {
 
   kill(signal: NodeJS.Signals = 'SIGTERM'): void {
     this.proc.kill(signal);
+  }
+}
+
+export class TrainerHost extends ChildHost<HostToTrainer, TrainerToHost> {
+  static spawn(opts: TrainerSpawnOptions = {}): TrainerHost {
+    return new TrainerHost(forkChild(fileURLToPath(new URL('./child.ts', import.meta.url)), opts));
   }
 
   /** Resolves with the first message that satisfies `pred` (rejects if the process exits first). */

@@ -23,6 +23,9 @@ export function assertFiniteState(state: AlgoState): void {
   }
 }
 
+/** Longest a trainer waits for its published policy to leave (a slow host must not stall training). */
+const PUBLISH_WAIT_MS = 50;
+
 export class TrainingSession {
   private paused = false;
   private stopRequested = false;
@@ -31,7 +34,8 @@ export class TrainingSession {
   private episodeReturns: number[] = [];
   private episodeLengths: number[] = [];
 
-  constructor(private readonly send: (m: TrainerToHost) => void) {}
+  /** send may return when the message has left (a child's IPC write); publishing a policy waits for that. */
+  constructor(private readonly send: (m: TrainerToHost) => void | Promise<void>) {}
 
   pause(): void {
     if (!this.paused) { this.paused = true; this.send({ type: 'paused' }); }
@@ -67,9 +71,6 @@ export class TrainingSession {
           this.episodeLengths.push(ep.length);
           this.send({ type: 'episode', step: ep.step, return: ep.return, length: ep.length });
         },
-        // The viewer process plays published policies instead of sampling training envs.
-        wantFrame: () => false,
-        emitFrame: () => {},
       };
       const algo = await ALGOS[config.algo].create(ctx);
       this.algo = algo;
@@ -87,8 +88,14 @@ export class TrainingSession {
       writeStatus(runDir, { status: 'running', backend, gradientStep, steps: counters.steps });
       this.send({ type: 'started', runDir, backend, gradientStep, spec, render, startStep: counters.steps });
       // The viewer plays the policy as it is now: a few kB of weights per update, not frames.
-      const publish = () => this.send({ type: 'policy', update: counters.update, steps: counters.steps, snapshot: algo.snapshot() });
-      publish();
+      // A wide net's policy is hundreds of kB, which leave only as the host drains the pipe: the
+      // next update, running without a break, would hold the rest back until it ends (the viewer
+      // a whole update late). So wait until it is out, at most PUBLISH_WAIT_MS.
+      const publish = async () => {
+        const sent = this.send({ type: 'policy', update: counters.update, steps: counters.steps, snapshot: algo.snapshot() });
+        if (sent) await Promise.race([sent, new Promise((r) => setTimeout(r, PUBLISH_WAIT_MS))]);
+      };
+      await publish();
 
       let savedAt = resume ? counters.update : -1;
       const save = async () => {
@@ -134,7 +141,7 @@ export class TrainingSession {
         this.episodeLengths = [];
         appendMetrics(runDir, row);
         this.send({ type: 'metrics', row });
-        publish();
+        await publish();
         if (counters.update % config.checkpointEvery === 0) await save();
         // Let pause/stop/live-view messages in between updates.
         await new Promise((r) => setImmediate(r));

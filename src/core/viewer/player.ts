@@ -27,6 +27,8 @@ export class ViewerPlayer {
   private playing: ViewerPolicy | null = null;
   private pending: ViewerPolicy | null = null;
   private settings: { -readonly [K in keyof ViewerSettings]: ViewerSettings[K] } = { paused: false, speed: 1, deterministic: true, swapAtOnce: false };
+  /** A frozen copy sent with every state; replaced only when a control changes it. */
+  private shownSettings: ViewerSettings = { ...this.settings };
   private rng = new Rng(0);
   private obs = new Float32Array(0);
   private prev = new Float32Array(0);
@@ -101,6 +103,7 @@ export class ViewerPlayer {
     if (c.deterministic !== undefined) s.deterministic = c.deterministic;
     if (c.swapAtOnce !== undefined) { s.swapAtOnce = c.swapAtOnce; if (s.swapAtOnce && this.pending) this.swapIn(); }
     if (c.paused !== undefined) s.paused = c.paused;
+    this.shownSettings = { ...s };
     if (c.reset && this.env) { this.startEpisode(); this.emit(); }
     if (c.step && s.paused && this.env) {
       this.stepEnv();
@@ -203,7 +206,7 @@ export class ViewerPlayer {
       type: 'viewer-state', seq: this.seq++, simTime: this.simTime, poses: this.out,
       mu: pol ? pol.mu : this.noPush, std: pol ? pol.std : this.noPush,
       episode: this.episode, episodeStep: this.episodeStep, episodeReturn: this.episodeReturn,
-      update: p ? p.update : -1, steps: p ? p.steps : 0, push, settings: { ...this.settings },
+      update: p ? p.update : -1, steps: p ? p.steps : 0, push, settings: this.shownSettings,
     });
   }
 }
