@@ -11,8 +11,11 @@ import {
   type LabState, type OpenRunResult, type ResumeRequest, type RunInfo, type StartRequest, type StartResult,
   type Unsubscribe,
 } from './api.js';
-import { ViewerService, type ViewerProcessLike } from './viewer-service.js';
 import { storeRequestedModel } from './model-store.js';
+import { checkExportTarget, ExportTargetError } from '../core/runs/export-target.js';
+import { JobSlots, SerialQueue } from './serial-queue.js';
+import { ViewerService, type ViewerProcessLike } from './viewer-service.js';
+import { StudyService, type StudyServiceOptions } from './study-backend.js';
 
 /** What LabBackend needs of a trainer process (core/trainer/host's TrainerHost fits). */
 export interface TrainerProcess {
@@ -40,6 +43,8 @@ export interface BackendDeps {
   spawnViewer?(): ViewerProcessLike;
   /** Frees what the deps hold themselves (a warm spare trainer). */
   dispose?(): void;
+  /** How the studies' trial processes start (default: trial-child.ts through tsx). */
+  studyOptions?: StudyServiceOptions;
 }
 
 interface ActiveRun {
@@ -48,7 +53,21 @@ interface ActiveRun {
   state: LabState;
   lastCheckpointStep: number | null;
   stopTimer?: NodeJS.Timeout;
+  endTimer?: NodeJS.Timeout;
 }
+
+/**
+ * Process bounds (docs/ARCHITECTURE.md): one warm spare (the deps), one trainer per active run,
+ * and `jobSlots` trainers for evaluate/export together; up to `jobQueue` more such requests wait,
+ * any beyond are refused as busy.
+ */
+export interface BackendLimits {
+  readonly jobSlots: number;
+  readonly jobQueue: number;
+  /** After 'done' the trainer exits by itself; past this grace its owner ends it. */
+  readonly doneGraceMs: number;
+}
+export const DEFAULT_LIMITS: BackendLimits = { jobSlots: 2, jobQueue: 16, doneGraceMs: 3000 };
 
 /** How long a trainer may take to honour 'stop' before it is killed. */
 const STOP_GRACE_MS = 10_000;
@@ -61,11 +80,26 @@ export class LabBackend {
   private readonly listeners = new Set<(e: LabEvent) => void>();
   private readonly evaluators = new Set<TrainerProcess>();
 
+  /** start, resume, pause and stop, one at a time (see serial-queue.ts). */
+  private readonly serial = new SerialQueue();
+  private readonly jobs: JobSlots;
+  private readonly limits: BackendLimits;
+
   /** The real-time viewer (its own process): plays the active run's latest policy, or a chosen one. */
   readonly viewer: ViewerService;
+  /** Studies: many trials in a local process pool (see study-backend.ts). */
+  readonly studies: StudyService;
 
-  constructor(readonly runsRoot: string, private readonly deps: BackendDeps) {
+  constructor(readonly runsRoot: string, private readonly deps: BackendDeps, limits: Partial<BackendLimits> = {}) {
+    this.limits = { ...DEFAULT_LIMITS, ...limits };
+    this.jobs = new JobSlots(this.limits.jobSlots, this.limits.jobQueue);
     this.viewer = new ViewerService(deps.spawnViewer?.bind(deps), (e) => this.emit(e));
+    this.studies = new StudyService(runsRoot, (e) => this.emit(e), deps.studyOptions);
+  }
+
+  /** Trainer processes evaluating or exporting right now, and requests waiting for one. */
+  get jobLoad(): { active: number; queued: number } {
+    return { active: this.jobs.active, queued: this.jobs.queued };
   }
 
   onEvent(cb: (e: LabEvent) => void): Unsubscribe {
@@ -82,7 +116,11 @@ export class LabBackend {
     return { state: this.active?.state ?? 'idle', runDir: this.active?.runDir ?? null };
   }
 
-  async startRun(req: StartRequest): Promise<StartResult> {
+  startRun(req: StartRequest): Promise<StartResult> {
+    return this.serial.run(() => this.startNow(req));
+  }
+
+  private async startNow(req: StartRequest): Promise<StartResult> {
     this.assertIdle();
     await mkdir(this.runsRoot, { recursive: true });
     const custom = req.custom ? { mjcfPath: await storeRequestedModel(this.runsRoot, req.custom), preset: req.custom.preset } : undefined;
@@ -95,14 +133,22 @@ export class LabBackend {
     return { runDir, id: path.basename(runDir) };
   }
 
-  pause(): void {
+  pause(): Promise<void> {
+    return this.serial.run(() => this.pauseNow());
+  }
+
+  private pauseNow(): void {
     const a = this.active;
     if (!a || a.state !== 'running') throw new LabError('invalid', 'nothing is training right now');
     a.host.send({ type: 'pause' });
   }
 
   /** Un-pauses the active run, or continues a stopped/crashed run from its last checkpoint. */
-  async resume(req: ResumeRequest = {}): Promise<void> {
+  resume(req: ResumeRequest = {}): Promise<void> {
+    return this.serial.run(() => this.resumeNow(req));
+  }
+
+  private async resumeNow(req: ResumeRequest): Promise<void> {
     const a = this.active;
     if (a && a.state === 'paused' && (req.runDir === undefined || req.runDir === a.runDir)) {
       a.host.send({ type: 'resume' });
@@ -115,7 +161,11 @@ export class LabBackend {
     this.launch(runDir, config, true);
   }
 
-  stop(): void {
+  stop(): Promise<void> {
+    return this.serial.run(() => this.stopNow());
+  }
+
+  private stopNow(): void {
     const a = this.active;
     if (!a || isOver(a.state)) throw new LabError('invalid', 'nothing is training right now');
     a.state = 'stopping';
@@ -137,7 +187,16 @@ export class LabBackend {
   async evaluate(req: EvaluateRequest): Promise<EvaluationResult> {
     // An imported bundle has no run files; the trainer verifies its checksums before replaying it.
     if (!existsSync(path.join(req.runDir, BUNDLE_CARD_FILE))) await this.readRunChecked(req.runDir);
-    if (this.evaluators.size > 0) throw new LabError('busy', 'an evaluation is already running');
+    return this.inJobSlot('evaluation', () => this.evaluateNow(req));
+  }
+
+  /** Runs an evaluate/export job when one of the job trainer slots is free (queued until then). */
+  private inJobSlot<T>(what: string, job: () => Promise<T>): Promise<T> {
+    if (!this.jobs.canTake()) throw new LabError('busy', `too many evaluations and exports at once (${this.limits.jobSlots} running, ${this.limits.jobQueue} waiting); try again when one has finished`);
+    return this.jobs.run(job);
+  }
+
+  private async evaluateNow(req: EvaluateRequest): Promise<EvaluationResult> {
     const host = this.deps.spawnTrainer();
     this.evaluators.add(host);
     try {
@@ -160,12 +219,21 @@ export class LabBackend {
   async exportRun(req: ExportRequest): Promise<ExportResult> {
     await this.readRunChecked(req.runDir);
     const outDir = req.outDir ?? path.join(req.runDir, 'export');
-    await mkdir(outDir, { recursive: true });
     try {
-      return await this.deps.exportRun(req.runDir, req.format, outDir);
+      // Never into a run folder, another run's folder, or over a bundle (the default folder excepted).
+      checkExportTarget(outDir, { runDir: req.runDir, runsRoot: this.runsRoot });
     } catch (e) {
-      throw new LabError('failed', `export failed: ${(e as Error).message}`);
+      if (e instanceof ExportTargetError) throw new LabError('invalid', `exportRun.outDir: ${e.message}`);
+      throw e;
     }
+    return this.inJobSlot('export', async () => {
+      await mkdir(outDir, { recursive: true });
+      try {
+        return await this.deps.exportRun(req.runDir, req.format, outDir);
+      } catch (e) {
+        throw new LabError('failed', `export failed: ${(e as Error).message}`);
+      }
+    });
   }
 
   /** Verifies a bundle and copies it under <runsRoot>/imports, where Evaluate can replay it. */
@@ -184,7 +252,12 @@ export class LabBackend {
   /** Kills every trainer process (app quit / server close). */
   dispose(): void {
     this.viewer.dispose();
-    if (this.active && !isOver(this.active.state)) this.active.host.kill('SIGTERM');
+    this.studies.dispose();
+    if (this.active) {
+      clearTimeout(this.active.endTimer);
+      clearTimeout(this.active.stopTimer);
+      if (!isOver(this.active.state) || this.active.endTimer) this.active.host.kill('SIGTERM');
+    }
     for (const e of this.evaluators) e.kill('SIGTERM');
     this.deps.dispose?.();
     this.listeners.clear();
@@ -217,6 +290,7 @@ export class LabBackend {
     host.onMessage((m) => this.onTrainerMessage(run, m, setState));
     host.onExit((code, signal) => {
       clearTimeout(run.stopTimer);
+      clearTimeout(run.endTimer);
       const clean = code === 0 && signal === null;
       const expected = run.state === 'finished' || run.state === 'stopped' || (run.state === 'stopping' && clean);
       if (expected) {
@@ -256,6 +330,10 @@ export class LabBackend {
       case 'error': this.emit({ type: 'error', runDir, message: m.message, fatal: m.fatal }); break;
       case 'done':
         setState(m.reason === 'finished' ? 'finished' : m.reason === 'stopped' ? 'stopped' : 'failed');
+        // The trainer exits by itself after 'done'; if it does not, its owner ends it.
+        clearTimeout(run.endTimer);
+        run.endTimer = setTimeout(() => run.host.kill('SIGTERM'), this.limits.doneGraceMs);
+        run.endTimer.unref?.();
         break;
       case 'evaluation': break;
     }
