@@ -30,6 +30,7 @@ describe('policy-lab tasks --mjcf', () => {
     expect(text).toMatch(/\* walk\s+35\s+8\s+4\s+1000\s+tracking, upright, height, action_rate, energy/);
     expect(text).toMatch(/ {2}stand\s+34\s+8\s+4\s+1000/);
     expect(text).toMatch(/chosen task: walk/);
+    expect(text).toMatch(/reach\s+not available: task 'reach' needs an end-effector site/);
   });
 
   it('--json gives the same summary as data', async () => {

@@ -30,7 +30,8 @@ export function formatRobotSummary(s: CustomModelSummary): string {
     const mark = name === s.chosen ? '*' : ' ';
     lines.push(`${mark} ${name.padEnd(8)}${String(spec.obsDim).padStart(4)}${String(spec.actDim).padStart(5)}${String(spec.frameSkip).padStart(6)}${String(spec.maxEpisodeSteps).padStart(11)}  ${spec.rewardTerms.join(', ')}`);
   }
-  lines.push(`chosen task: ${s.chosen} (* above; pick another with --preset)`);
+  for (const [name, why] of Object.entries(s.unavailable)) lines.push(`  ${name.padEnd(8)}  not available: ${why}`);
+  lines.push(Object.keys(s.specs).length > 0 ? `chosen task: ${s.chosen} (* above; pick another with --preset)` : 'no task applies to this model (see above)');
   return lines.join('\n');
 }
 

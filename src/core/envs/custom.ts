@@ -13,7 +13,7 @@
 
 import { MujocoEnv } from './mujoco-env.js';
 import { resolveModelSource, type ModelFolder, type ModelSource } from './model-folder.js';
-import { getMujoco, getMujocoSync, type MjModel, type Mujoco } from './mujoco.js';
+import { compileModel, getMujoco, getMujocoSync, type MjModel, type Mujoco } from './mujoco.js';
 import { analyzeRobot, RobotEnv, ROBOT_TASKS, type RobotInfo, type RobotTask, type RobotTaskOptions } from './robot-tasks.js';
 import { EnvError, type Env, type TaskSpec } from './types.js';
 
@@ -217,6 +217,8 @@ export interface CustomModelSummary {
   readonly robot: RobotInfo;
   readonly chosen: CustomPreset;
   readonly specs: Readonly<Partial<Record<CustomPreset, TaskSpec>>>;
+  /** Tasks the model does not support, and why. */
+  readonly unavailable: Readonly<Partial<Record<CustomPreset, string>>>;
 }
 
 /** The task a model gets when none is named: walk for legged robots, reach for arms, else forward. */
@@ -224,25 +226,34 @@ export function defaultTaskOf(robot: RobotInfo): CustomPreset {
   return robot.tasks[0] ?? 'forward';
 }
 
+
 export async function describeCustomModel(source: ModelSource): Promise<CustomModelSummary> {
   const mj = await getMujoco();
   const folder = resolveModelSource(source);
-  const probe = new CustomEnv(mj, folder, 'forward');
+  const { model, data } = compileModel(mj, folder, 'custom model');
   let robot: RobotInfo;
   try {
-    robot = analyzeRobot(mj, (probe as unknown as { model: MjModel }).model);
+    robot = analyzeRobot(mj, model);
   } finally {
-    probe.dispose();
+    data.delete();
+    model.delete();
   }
   const specs: Partial<Record<CustomPreset, TaskSpec>> = {};
-  for (const t of [...robot.tasks, 'forward', 'upright'] as CustomPreset[]) {
-    const env = build(mj, folder, t, {});
-    specs[t] = env.spec;
-    env.dispose();
+  const unavailable: Partial<Record<CustomPreset, string>> = {};
+  for (const t of CUSTOM_PRESETS) {
+    // Every task the model supports, with its sizes; the others with the reason they do not apply.
+    try {
+      const env = build(mj, folder, t, {});
+      specs[t] = env.spec;
+      env.dispose();
+    } catch (e) {
+      if (!(e instanceof EnvError)) throw e;
+      unavailable[t] = e.message.replace(/^custom model: /, '');
+    }
   }
   return {
     origin: folder.origin,
     files: [...folder.files].map(([path, b]) => ({ path, bytes: b.length })),
-    robot, chosen: defaultTaskOf(robot), specs,
+    robot, chosen: defaultTaskOf(robot), specs, unavailable,
   };
 }

@@ -203,7 +203,7 @@ function layoutOf(mj: Mujoco, model: MjModel, task: RobotTask, o: RobotTaskOptio
     throw new EnvError('bad-preset', `custom model: task '${task}' needs a legged robot (a <freejoint/> on a body of the world); this model has none — try 'reach'`);
   }
   if (task === 'reach' && info.eeSite < 0) {
-    throw new EnvError('bad-preset', "custom model: task 'reach' needs an end-effector site (e.g. <site name=\"end_effector\"/> on the last link); the model has no site");
+    throw new EnvError('bad-preset', `custom model: task 'reach' needs an end-effector site: a site named ${EE_NAMES.slice(0, 5).join(', ')}, … (or, on a fixed-base arm, any site: the last one is used)`);
   }
   const frameSkip = posInt(o.frameSkip, 'frameSkip', Math.max(1, Math.round(CONTROL_DT / info.timestep)));
   const maxEpisodeSteps = posInt(o.maxEpisodeSteps, 'maxEpisodeSteps', task === 'reach' ? 200 : 1000);
