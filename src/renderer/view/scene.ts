@@ -15,11 +15,21 @@ export interface ViewStats {
   /** Frames rendered per second. */
   renderFps: number;
   poseFrames: number;
+  /** Milliseconds the last render took (software WebGL: tens of ms). */
+  renderMs: number;
+  /** Whether WebGL runs in software (SwiftShader, llvmpipe): then the view draws at most 30 times a second. */
+  software: boolean;
 }
 
 export class SceneView {
   readonly canvas: HTMLCanvasElement;
-  readonly stats: ViewStats = { poseFps: 0, renderFps: 0, poseFrames: 0 };
+  readonly stats: ViewStats = { poseFps: 0, renderFps: 0, poseFrames: 0, renderMs: 0, software: false };
+  /**
+   * Least time between renders. Software WebGL spends a CPU core on drawing, which training
+   * needs: there the viewer's ~60 pose updates/s are still copied but drawn at most 30 times/s.
+   */
+  private minFrameMs = 0;
+  private lastRender = 0;
   private readonly renderer: WebGLRenderer;
   private readonly scene = new Scene();
   private readonly camera = new PerspectiveCamera(45, 1, 0.02, 200);
@@ -52,6 +62,10 @@ export class SceneView {
     this.renderer.shadowMap.type = PCFSoftShadowMap;
     this.renderer.setPixelRatio(Math.min(window.devicePixelRatio, 2));
     this.canvas = this.renderer.domElement;
+    const gl = this.renderer.getContext();
+    const info = gl.getExtension('WEBGL_debug_renderer_info');
+    this.stats.software = /SwiftShader|llvmpipe|software/i.test(String(info ? gl.getParameter(info.UNMASKED_RENDERER_WEBGL) : ''));
+    if (this.stats.software) this.minFrameMs = 1000 / 30;
     this.canvas.className = 'scene-canvas';
     host.appendChild(this.canvas);
 
@@ -263,10 +277,14 @@ export class SceneView {
   private loop(): void {
     this.raf = requestAnimationFrame(this.loop);
     this.controls.update();
-    if (this.dirty) {
+    const t = performance.now();
+    // 2 ms slack: animation frames come every ~16.7 ms, so a 33 ms cap means every other one.
+    if (this.dirty && t - this.lastRender >= this.minFrameMs - 2) {
       this.dirty = false;
+      this.lastRender = t;
       this.renderer.render(this.scene, this.camera);
       this.counters.renders++;
+      this.stats.renderMs = performance.now() - t;
     }
     const now = performance.now();
     const dt = now - this.counters.since;

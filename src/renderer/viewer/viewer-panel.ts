@@ -49,6 +49,11 @@ export class ViewerPanel {
     setInterval(() => this.showInfo(), 250);
   }
 
+  /** The 3D view's draw statistics (bench:app reads them with the viewer's). */
+  get sceneStats(): SceneView['stats'] {
+    return this.scene.stats;
+  }
+
   get currentModel(): RenderDescription | null {
     return this.model;
   }
