@@ -83,3 +83,14 @@ describe('render description of the quadruped', () => {
     env.dispose();
   });
 });
+
+describe('fixture assets', () => {
+  it('are exactly what make-assets.mjs writes (our own shapes, regenerable)', async () => {
+    // @ts-expect-error: a plain ES module script beside the fixtures (no types)
+    const gen = (await import('./fixtures/robots/make-assets.mjs')) as { torsoObj(): string; legStl(): Buffer; checkerPng(n?: number): Buffer };
+    const { readFileSync } = await import('node:fs');
+    expect(readFileSync(join(QUAD, 'assets', 'torso.obj'), 'utf8')).toBe(gen.torsoObj());
+    expect(Buffer.compare(readFileSync(join(QUAD, 'assets', 'leg.stl')), gen.legStl())).toBe(0);
+    expect(Buffer.compare(readFileSync(join(QUAD, 'assets', 'skin.png')), gen.checkerPng())).toBe(0);
+  });
+});
