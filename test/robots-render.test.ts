@@ -53,7 +53,7 @@ describe('render description of the quadruped', () => {
     const m = meshFor(torso!, d.textures) as Mesh;
     expect((m.material as MeshStandardMaterial).map).not.toBeNull();
     expect(m.geometry.getAttribute('uv').count).toBe(36);
-    expect(textureFor(tex).image.data.length).toBe(4 * 16);
+    expect((textureFor(tex).image as { data: Uint8Array }).data.length).toBe(4 * 16);
     env.dispose();
   });
 
