@@ -256,3 +256,14 @@ describe('zips', () => {
     expect(e.message).toMatch(/model big\.zip: .*big\.stl is 5000 bytes, over the 1000-byte limit per file/);
   });
 });
+
+describe('model text and model path are two inputs', () => {
+  it('MJCF text given where a path belongs is refused without being echoed or read as a file', async () => {
+    const text = '<mujoco><worldbody><geom size="1"/></worldbody></mujoco>';
+    const e = errorOf(() => loadModelFolder(text));
+    expect(e.message).toMatch(/expected the path of an MJCF file, got text/);
+    expect(e.message).not.toContain('worldbody');
+    const viaEnv = await asyncErrorOf(makeCustomEnv({ path: `/tmp/${text}` }, 'forward'));
+    expect(viaEnv.message).not.toContain('worldbody');
+  });
+});

@@ -293,6 +293,8 @@ export function memoryReader(files: ReadonlyMap<string, Uint8Array>): ModelReade
 export function loadModelFolder(xmlPath: string, limits: ModelFolderLimits = DEFAULT_MODEL_LIMITS): ModelFolder {
   if (typeof xmlPath !== 'string' || xmlPath.trim() === '') throw new EnvError('bad-mjcf', 'model: expected the path of an MJCF file, got an empty value');
   if (xmlPath.includes('\0')) throw new EnvError('bad-mjcf', 'model: the path contains a NUL character');
+  // Text is never taken for a path (nor echoed back as a missing file): MJCF text goes in as { xml }.
+  if (/[<\n\r]/.test(xmlPath)) throw new EnvError('bad-mjcf', 'model: expected the path of an MJCF file, got text (with "<" or a line break); MJCF text is a separate input');
   const abs = path.resolve(xmlPath);
   let st;
   try {
