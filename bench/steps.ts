@@ -132,7 +132,7 @@ export async function actMs(batch: 1 | 8, iters: number): Promise<number> {
   const cfg = { ...defaults(PPO_SCHEMA), numEnvs: batch };
   const ctx = {
     spec: makeEnvSync('HalfCheetah').spec, makeEnv: () => makeEnvSync('HalfCheetah'), config: cfg, seed: 1, totalSteps: 1e6, backend: 'wasm' as const,
-    onEpisode: () => {}, wantFrame: () => false, emitFrame: () => {},
+    onEpisode: () => {},
   };
   const core = new PolicyCore(ctx, coreOptions(cfg, 'v', false, 64));
   const obs = Float32Array.from(core.pool.obs.subarray(0, 17));

@@ -54,7 +54,7 @@ async function endToEnd(algo: AlgoName, task: string, minSteps: number) {
   const backend = await selectBackend('auto');
   const a = await ALGOS[algo].create({
     spec: makeEnvSync(task).spec, makeEnv: () => makeEnvSync(task), config: config.algoConfig, seed: 1, totalSteps: config.totalSteps, backend,
-    onEpisode: () => {}, wantFrame: () => false, emitFrame: () => {},
+    onEpisode: () => {},
   });
   try {
     await a.update(); // warm-up: kernels compiled, buffers allocated

@@ -11,7 +11,6 @@ import { A3cWorker } from '../src/core/algos/a3c-worker.js';
 import { resolveConfig } from '../src/core/config/schema.js';
 import { getMujoco } from '../src/core/envs/mujoco.js';
 import { makeEnvSync } from '../src/core/envs/registry.js';
-import type { Env } from '../src/core/envs/types.js';
 import { RunningMeanStd } from '../src/core/rl/normalize.js';
 import { Optimizer } from '../src/core/rl/optim.js';
 import { Rng } from '../src/core/rl/rng.js';
@@ -31,7 +30,7 @@ function ctxFor(task: string, config: Record<string, unknown>, seed = 1, totalSt
   env0.dispose();
   const ctx: A3cContext = {
     spec, makeEnv: () => makeEnvSync(task), config, seed, totalSteps, backend: 'cpu',
-    onEpisode: (ep) => episodes.push(ep), wantFrame: () => false, emitFrame: () => {},
+    onEpisode: (ep) => episodes.push(ep),
   };
   return { ctx, episodes };
 }
@@ -310,7 +309,7 @@ describe('a3c: worker processes', () => {
     const episodes: number[] = [];
     const ctx: A3cContext = {
       spec: toy.spec, makeEnv: () => new ToyCartPole(200), config: { numWorkers: 2, numSteps: 8, updatesPerReport: 4 }, seed: 3, totalSteps: 10_000, backend: 'cpu',
-      onEpisode: (ep) => episodes.push(ep.return), wantFrame: () => false, emitFrame: () => {},
+      onEpisode: (ep) => episodes.push(ep.return),
       envSource: { kind: 'module', path: TOY_PATH, exportName: 'ToyCartPole', args: [200] },
     };
     const algoT = (await a3c.create(ctx)) as A3c;
@@ -328,7 +327,7 @@ describe('a3c: worker processes', () => {
     const toy = new ToyCartPole(200);
     const ctx: A3cContext = {
       spec: toy.spec, makeEnv: () => new ToyCartPole(200), config: { numWorkers: 2 }, seed: 1, totalSteps: 1000, backend: 'cpu',
-      onEpisode: () => {}, wantFrame: () => false, emitFrame: () => {},
+      onEpisode: () => {},
       envSource: { kind: 'module', path: TOY_PATH, exportName: 'NoSuchEnv' },
     };
     await expect(a3c.create(ctx)).rejects.toThrow(/A3C worker \d: .*has no function export "NoSuchEnv"/);
@@ -337,22 +336,5 @@ describe('a3c: worker processes', () => {
     const custom: A3cContext = { ...ctx, spec: { ...toy.spec, name: 'custom' }, envSource: undefined };
     await expect(a3c.create(custom)).rejects.toThrow(/custom MJCF task needs ctx.envSource/);
     expect(() => resolveConfig(A3C_SCHEMA, { numWorkers: 0 }, 'a3c')).toThrow(/numWorkers: must be ≥ 1/);
-  }, 60_000);
-});
-
-// The live view's hook is exercised here with a stub env source to keep the unit small.
-describe('a3c: live view', () => {
-  it('emits frames from the parent\'s own env when asked', async () => {
-    const { ctx } = ctxFor('InvertedPendulum', { numWorkers: 1, numSteps: 5, updatesPerReport: 4 });
-    let frames = 0;
-    let lastEnv: Env | undefined;
-    const live: A3cContext = { ...ctx, wantFrame: () => true, emitFrame: (env, obs) => { frames++; lastEnv = env; expect(obs.length).toBe(4); } };
-    const algo = (await a3c.create(live)) as A3c;
-    await algo.update();
-    expect(frames).toBeGreaterThanOrEqual(4);
-    expect(lastEnv).toBeDefined();
-    const pids = algo.workerPids;
-    await algo.dispose();
-    await waitDead(pids);
   }, 60_000);
 });

@@ -89,7 +89,7 @@ export function makeCtx(o: CtxOptions): AlgoContext {
   env0.dispose();
   return {
     spec, makeEnv: o.makeEnv, config: o.config ?? {}, seed: o.seed ?? 1, totalSteps: o.totalSteps ?? 100_000, backend: 'cpu',
-    onEpisode: (ep) => o.episodes?.push(ep), wantFrame: () => false, emitFrame: () => {},
+    onEpisode: (ep) => o.episodes?.push(ep),
   };
 }
 

@@ -50,7 +50,6 @@ export class A3cWorker {
     const ctx: AlgoContext = {
       spec: init.spec, makeEnv, config: c, seed: init.seed, totalSteps: 0, backend: init.backend,
       onEpisode: (ep) => this.onEpisode(ep.return, ep.length),
-      wantFrame: () => false, emitFrame: () => {},
     };
     this.core = new WorkerCore(ctx, coreOptions({ ...c, numEnvs: c.numEnvsPerWorker }, 'v', c.shared, c.numSteps * c.numEnvsPerWorker));
     if (this.core.obsNorm) this.core.fresh = emptyRms(this.core.obsDim);

@@ -31,8 +31,8 @@
 // Files: this one holds the algorithm; a3c-supervisor.ts the worker processes, a3c-messages.ts
 // what crosses between them, a3c-worker.ts a worker's loop.
 //
-// Live view: this process keeps one env of its own; when ctx.wantFrame() is true after a gradient,
-// it takes one sampled step of the current policy there and emits that frame.
+// The live view is the viewer process's (it replays the policy snapshots the trainer sends), so
+// this process only applies gradients; its own single env exists because PolicyCore builds one.
 import { bool, int, num, choice, type ConfigOf } from '../config/schema.js';
 import type { AlgoContext, EnvSource } from '../rl/context.js';
 import { Optimizer, scheduledLr, type LrSchedule } from '../rl/optim.js';
@@ -76,9 +76,8 @@ export class A3c extends CoreAlgorithm {
   readonly workers: A3cSupervisor;
   private failure: Error | null = null;
   private epoch = 0;
-  private frameObs: Float32Array;
   private stepCount = 0;
-  /** θ changed since the JS actor (acting, frames) was last rebuilt (TF.js path). */
+  /** θ changed since the JS actor (acting) was last rebuilt (TF.js path). */
   private actorStale = false;
   private disposed = false;
   /** Gradients applied so far. */
@@ -92,7 +91,6 @@ export class A3c extends CoreAlgorithm {
     this.opt = new Optimizer(this.core.net.variables, { kind: c.optimizer, eps: c.optimEps, alpha: 0.99 });
     this.flat = new Float32Array(this.core.paramCount);
     this.core.readParams(this.flat);
-    this.frameObs = Float32Array.from(this.core.pool.obs);
     this.workers = new A3cSupervisor({
       count: c.numWorkers, numParams: this.flat.length, restart: c.restartWorkers, maxRestarts: c.maxWorkerRestarts, timeoutSec: () => c.workerTimeout,
       init: (k, gen) => ({ type: 'init', index: k, seed: workerSeed(ctx.seed, k, gen), backend: ctx.backend, spec: ctx.spec, envSource, config: c }),
@@ -136,7 +134,6 @@ export class A3c extends CoreAlgorithm {
         count++;
       }
       if (current) this.sendParams(k);
-      if (this.ctx.wantFrame()) this.frame();
     }
     return this.finishUpdate(updateStats({
       policyLoss: sum[0] / count, valueLoss: sum[1] / count, entropy: sum[2] / count, explainedVariance: sum[3] / count, gradNorm: sum[4] / count,
@@ -189,16 +186,6 @@ export class A3c extends CoreAlgorithm {
     this.actorStale = false;
   }
 
-  /** One sampled step of the current policy in this process's own env, for the live view. */
-  private frame(): void {
-    this.syncActor();
-    const env = this.core.pool.envs[0];
-    const r = env.step(this.core.act(this.frameObs, false));
-    this.frameObs.set(r.obs);
-    if (r.terminated || r.truncated) this.frameObs.set(env.reset());
-    this.ctx.emitFrame(env, this.frameObs);
-  }
-
   protected override liveCore(): PolicyCore {
     this.syncActor();
     return this.core;
@@ -208,15 +195,12 @@ export class A3c extends CoreAlgorithm {
   }
 
   protected override saveExtra(tensors: StateTensors, json: Record<string, unknown>): void {
-    tensors['frameObs'] = Float32Array.from(this.frameObs);
     json['a3cSteps'] = this.stepCount;
     json['applied'] = this.applied;
     json['restarts'] = this.workers.restarts;
   }
 
   protected override loadExtra(state: AlgoState): void {
-    const fo = state.tensors['frameObs'];
-    if (fo) this.frameObs.set(fo);
     this.stepCount = Number(state.json['a3cSteps']);
     this.applied = Number(state.json['applied'] ?? 0);
     this.workers.restarts = Number(state.json['restarts'] ?? 0);

@@ -204,7 +204,6 @@ class Reinforce extends CoreAlgorithm {
           obsNorm.normalize(o, 1, this.normObsRow[n]);
         } else this.normObsRow[n].set(o);
       }
-      pool.frame();
     }
     return { T, episodes };
   }

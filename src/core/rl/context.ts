@@ -25,12 +25,6 @@ export interface AlgoContext {
   readonly backend: BackendName;
   /** Called at every finished episode of a training env. */
   readonly onEpisode: (ep: { step: number; return: number; length: number }) => void;
-  /**
-   * The live view: true when the host wants a frame now. The algorithm then calls
-   * emitFrame with env 0's state (the trainer rate-limits; cost when off is one boolean check).
-   */
-  readonly wantFrame: () => boolean;
-  readonly emitFrame: (env: Env, obs: Float32Array) => void;
 }
 
 /** Everything needed to continue exactly: named typed arrays plus small JSON. */

@@ -93,12 +93,6 @@ export class EnvPool {
       for (let n = 0; n < this.N; n++) this.actViews.push(actions.subarray(n * this.actWidth, (n + 1) * this.actWidth));
     else if (this.actViews[0].buffer !== actions.buffer) throw new Error('EnvPool.stepAll: always pass the same preallocated action array');
     for (let n = 0; n < this.N; n++) this.stepEnv(n, this.actViews[n]);
-    this.frame();
-  }
-
-  /** The live view: one boolean check when nobody watches. */
-  frame(): void {
-    if (this.ctx.wantFrame()) this.ctx.emitFrame(this.envs[0], this.obs0);
   }
 
   getState(): PoolState {

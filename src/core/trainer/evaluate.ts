@@ -69,7 +69,7 @@ export async function loadRunAlgorithm(runDir: string): Promise<{ config: RunCon
   const algo = await ALGOS[config.algo].create({
     spec, makeEnv, envSource: envSourceOf(config),
     config: config.algoConfig, seed: config.seed, totalSteps: config.totalSteps, backend,
-    onEpisode: () => {}, wantFrame: () => false, emitFrame: () => {},
+    onEpisode: () => {},
   });
   await algo.loadState(readCheckpoint(ckptPath).state);
   return { config, algo };
