@@ -119,6 +119,9 @@ describe.skipIf(Boolean(skip))('studies on a real Slurm cluster', () => {
       const before = seenSteps;
       const rq = cluster.run('scontrol', ['requeue', task]);
       expect(rq.status, rq.stderr).toBe(0);
+      // Between the requeue and the restart, study status says so (Slurm holds it ~cred_expire).
+      const requeued = await until('study status to show the requeue', () => slurmTrialStates(dir, slurm.env)!.trials.find((t) => t.state === 'requeued' || readFinalEval(studyFiles.trialDir(dir, readPlan(dir).trials[0]))), 60_000, cluster);
+      expect(requeued).toMatchObject({ state: 'requeued', restarts: 1 });
       await until('the trial to finish', () => readFinalEval(studyFiles.trialDir(dir, readPlan(dir).trials[0])) ?? undefined, 240_000, cluster);
       const runs = statuses.filter((s) => s.status === 'running');
       expect(runs.length).toBeGreaterThanOrEqual(2); // a first start, and a start after the requeue
