@@ -7,6 +7,9 @@ import type { CustomPreset } from '../core/envs/custom.js';
 import type { RenderDescription, TaskSpec } from '../core/envs/types.js';
 import type { AlgoName, BackendChoice, BackendName, MetricsRow, RunConfig } from '../core/protocol.js';
 import type { ViewerControl, ViewerPush, ViewerToHost } from '../core/viewer/messages.js';
+import type { BuiltinStudy, StartStudyRequest, StartStudyResult, StudyDirRequest, StudyEvent, StudyInfo, StudyReport } from './study-api.js';
+
+export type { BuiltinStudy, StartStudyRequest, StartStudyResult, StudyDirRequest, StudyEvent, StudyInfo, StudyReport };
 
 export type { AlgoName, MetricsRow, RunConfig, RenderDescription, TaskSpec };
 
@@ -121,6 +124,7 @@ export type LabEvent =
   | { readonly type: 'started'; readonly runDir: string; readonly backend: BackendName; readonly gradientStep?: string; readonly spec: TaskSpec; readonly render: RenderDescription; readonly startStep: number }
   | { readonly type: 'metrics'; readonly runDir: string; readonly row: MetricsRow }
   | ViewerEvent
+  | StudyEvent
   | { readonly type: 'episode'; readonly runDir: string; readonly step: number; readonly return: number; readonly length: number }
   | { readonly type: 'checkpoint'; readonly runDir: string; readonly step: number }
   | { readonly type: 'error'; readonly runDir: string | null; readonly message: string; readonly fatal: boolean }
@@ -142,6 +146,13 @@ export interface LabApi {
   viewerControl(req: ViewerControlRequest): Promise<void>;
   viewerPush(req: ViewerPushRequest): Promise<void>;
   getCatalog(): Promise<Catalog>;
+  /** Studies (src/backend/study-backend.ts): list, built-ins, start, continue, stop, report (and follow). */
+  listStudies(): Promise<StudyInfo[]>;
+  builtinStudies(): Promise<BuiltinStudy[]>;
+  startStudy(req: StartStudyRequest): Promise<StartStudyResult>;
+  resumeStudy(req: StudyDirRequest): Promise<void>;
+  stopStudy(req: StudyDirRequest): Promise<void>;
+  studyReport(req: StudyDirRequest): Promise<StudyReport>;
   onEvent(cb: (e: LabEvent) => void): Unsubscribe;
 }
 
@@ -151,6 +162,7 @@ export type LabMethod = Exclude<keyof LabApi, 'onEvent'>;
 const METHOD_SET: Record<LabMethod, true> = {
   start: true, pause: true, resume: true, stop: true, listRuns: true, openRun: true, evaluate: true, exportRun: true,
   importBundle: true, viewerPlay: true, viewerControl: true, viewerPush: true, getCatalog: true,
+  listStudies: true, builtinStudies: true, startStudy: true, resumeStudy: true, stopStudy: true, studyReport: true,
 };
 export const LAB_METHODS: readonly LabMethod[] = Object.keys(METHOD_SET) as LabMethod[];
 

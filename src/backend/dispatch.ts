@@ -6,6 +6,7 @@ import {
   validateEmpty, validateEvaluate, validateExport, validateImport, validateOpenRun, validateResume, validateStart,
   validateViewerControl, validateViewerPlay, validateViewerPush,
 } from './validate.js';
+import { validateStartStudy, validateStudyDir } from './study-validate.js';
 
 export type Dispatcher = (method: string, payload: unknown) => Promise<unknown>;
 
@@ -25,6 +26,12 @@ export function createDispatcher(backend: LabBackend): Dispatcher {
     viewerControl: (p) => backend.viewer.control(validateViewerControl(p)),
     viewerPush: (p) => backend.viewer.push(validateViewerPush(p)),
     getCatalog: (p) => (validateEmpty(p, 'getCatalog'), backend.getCatalog()),
+    listStudies: (p) => (validateEmpty(p, 'listStudies'), backend.studies.list()),
+    builtinStudies: (p) => (validateEmpty(p, 'builtinStudies'), backend.studies.builtins()),
+    startStudy: (p) => backend.studies.start(validateStartStudy(p)),
+    resumeStudy: (p) => backend.studies.resume(validateStudyDir(p, backend.studies.root, 'resumeStudy').studyDir),
+    stopStudy: (p) => backend.studies.stop(validateStudyDir(p, backend.studies.root, 'stopStudy').studyDir),
+    studyReport: (p) => backend.studies.report(validateStudyDir(p, backend.studies.root, 'studyReport').studyDir),
   };
   return async (method, payload) => {
     if (!Object.hasOwn(table, method)) throw new LabError('invalid', `unknown request "${String(method).slice(0, 40)}"`);

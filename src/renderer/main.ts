@@ -11,6 +11,7 @@ import { PolicyView } from './ui/policy-view.js';
 import { renderRunsList } from './ui/runs-list.js';
 import { buildSchemaForm, type SchemaForm } from './ui/schema-form.js';
 import { SceneView } from './view/scene.js';
+import { StudyView, type StudyViewStats } from './ui/study-view.js';
 import { ViewerPanel } from './viewer/viewer-panel.js';
 
 const $ = <T extends HTMLElement>(id: string): T => {
@@ -34,7 +35,7 @@ const labStats = {
   evaluations: 0,
 };
 declare global {
-  interface Window { __labStats: typeof labStats; __labViewer: ViewerPanel; __labView: { sample(): { nonBackground: number; checksum: number }; trackedPosition(): [number, number, number] | null; posesSignature(): number; trackedOnScreen(): [number, number] | null; visibleCounts(): { geoms: number; meshes: number; textured: number } } }
+  interface Window { __labStudy?: StudyViewStats; __labStats: typeof labStats; __labViewer: ViewerPanel; __labView: { sample(): { nonBackground: number; checksum: number }; trackedPosition(): [number, number, number] | null; posesSignature(): number; trackedOnScreen(): [number, number] | null; visibleCounts(): { geoms: number; meshes: number; textured: number } } }
 }
 window.__labStats = labStats;
 
@@ -396,9 +397,17 @@ async function main(): Promise<void> {
   importBtn.addEventListener('click', () => void importBundle());
   importPath.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') void importBundle(); });
 
+  // ---- Studies (src/renderer/ui/study-view.ts): an overlay; a trial opens as a normal run ----
+  const studyView = new StudyView($('study-view'), api, catalog, { openRun: (d) => { studyView.show(false); void openRun(d); }, toast });
+  window.__labStudy = studyView.stats;
+  $('studies-toggle').addEventListener('click', () => studyView.show($('study-view').hidden));
+
   // ---- Events from the backend -------------------------------------------------------------
   api.onEvent((e: LabEvent) => {
     switch (e.type) {
+      case 'study-report': case 'study-state':
+        studyView.onEvent(e);
+        break;
       case 'status':
         setState(e.state, e.runDir);
         if (e.state !== 'running' && e.state !== 'paused' && e.state !== 'starting') void refreshRuns();
