@@ -2,13 +2,14 @@
 // and in order, a half-written last line waits for its newline, files that appear later are
 // picked up, a rewritten (shorter) metrics file resets, and the same holds when polling with
 // stat() as on a cluster's shared filesystem.
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { MetricsRow } from '../src/core/protocol.js';
 import { writeStatus } from '../src/core/runs/store.js';
-import { filesystemType, followStudy, isNetworkFilesystem, type StudyFollowEvent, type StudyFollower } from '../src/core/studies/follow.js';
+import { AppendedLines, filesystemType, followStudy, isNetworkFilesystem, type StudyFollowEvent, type StudyFollower } from '../src/core/studies/follow.js';
 import { validateStudy } from '../src/core/studies/study-file.js';
 import { createStudyFolder, studyFiles } from '../src/core/studies/study-folder.js';
 
@@ -161,6 +162,55 @@ describe('followStudy on a folder that becomes a study', () => {
     await c.until(() => c.events.some((e) => e.type === 'plan'), 'the plan');
     appendFileSync(join(studyFiles.trialDir(dir, plan.trials[1]), 'metrics.jsonl'), line(row(1)));
     await c.until(() => c.rowsOf(1).length === 1, 'a row of trial 1');
+  });
+});
+
+describe('AppendedLines: reading only what was appended', () => {
+  it('returns every complete line exactly once, whatever the append boundaries (also inside a UTF-8 character)', () => {
+    const dir = mkdtempSync(join(root, 'lines-'));
+    let n = 0;
+    fc.assert(fc.property(
+      fc.array(fc.string({ unit: 'grapheme', maxLength: 40 }).map((x) => x.replace(/\n/g, ' ')), { maxLength: 12 }),
+      fc.array(fc.nat(), { maxLength: 12 }),
+      (lines, cuts) => {
+        const path = join(dir, `f${n++}`);
+        const bytes = Buffer.from(lines.map((l) => l + '\n').join(''), 'utf8');
+        const points = [...new Set(cuts.map((c) => (bytes.length ? c % (bytes.length + 1) : 0)))].sort((a, b) => a - b);
+        const r = new AppendedLines(path);
+        expect(r.read()).toBeNull(); // no file yet
+        writeFileSync(path, '');
+        const got: string[] = [];
+        let prev = 0;
+        for (const p of [...points, bytes.length]) {
+          appendFileSync(path, bytes.subarray(prev, p));
+          prev = p;
+          const x = r.read()!;
+          expect(x.reset).toBe(false);
+          got.push(...x.lines);
+          // Never a line before its newline has been written.
+          expect(got.length).toBe(bytes.subarray(0, p).toString('latin1').split('\n').length - 1);
+        }
+        expect(got).toEqual(lines);
+        expect(r.read()).toEqual({ reset: false, lines: [] });
+      },
+    ), { seed: 20261201, numRuns: 150 });
+  });
+
+  it('a file replaced or cut shorter is read again from the start, with reset', () => {
+    const dir = mkdtempSync(join(root, 'reset-'));
+    const path = join(dir, 'm.jsonl');
+    const r = new AppendedLines(path);
+    writeFileSync(path, 'a\nb\nc\n');
+    expect(r.read()).toEqual({ reset: false, lines: ['a', 'b', 'c'] });
+    writeFileSync(path, 'a\n'); // same inode, shorter
+    expect(r.read()).toEqual({ reset: true, lines: ['a'] });
+    writeFileSync(join(dir, 'new'), 'x\ny\nz\nw\n');
+    renameSync(join(dir, 'new'), path); // an atomic rewrite: a new inode, even if longer
+    expect(r.read()).toEqual({ reset: true, lines: ['x', 'y', 'z', 'w'] });
+    appendFileSync(path, 'v');
+    expect(r.read()).toEqual({ reset: false, lines: [] });
+    appendFileSync(path, '\n');
+    expect(r.read()).toEqual({ reset: false, lines: ['v'] });
   });
 });
 

@@ -65,50 +65,56 @@ export function isNetworkFilesystem(path: string, mounts?: string): boolean {
   return t !== undefined && NETWORK_FS.test(t);
 }
 
-/** One appended-to file: how far it has been read, which inode that was, and an unfinished last line. */
-interface Cursor {
-  offset: number;
-  ino: number;
-  partial: Buffer;
-}
-
 const CHUNK = 1 << 20;
 const NEWLINE = 0x0a;
 
-/** Reads what was appended to `path` since `cur`; returns the complete new lines, or 'reset' first when the file was replaced or shrank. */
-function readAppended(path: string, cur: Cursor): { reset: boolean; lines: string[] } | null {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return null; // not there (yet)
-  }
-  try {
-    const st = fstatSync(fd);
-    let reset = false;
-    if ((cur.ino !== 0 && st.ino !== cur.ino) || st.size < cur.offset) {
-      reset = cur.offset > 0 || cur.partial.length > 0;
-      cur.offset = 0;
-      cur.partial = Buffer.alloc(0);
+/**
+ * Reads a file that only grows, a piece at a time: each read() returns the complete lines added
+ * since the last one; a last line without its newline is kept until the newline arrives (bytes,
+ * so a character split across two appends is whole when decoded). A file that shrank or was
+ * replaced (another inode) is read again from the start, with reset = true.
+ */
+export class AppendedLines {
+  private offset = 0;
+  private ino = 0;
+  private partial: Buffer = Buffer.alloc(0);
+  constructor(readonly path: string) {}
+
+  /** null while the file does not exist. */
+  read(): { reset: boolean; lines: string[] } | null {
+    let fd: number;
+    try {
+      fd = openSync(this.path, 'r');
+    } catch {
+      return null; // not there (yet)
     }
-    cur.ino = st.ino;
-    const lines: string[] = [];
-    const buf = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(0, st.size - cur.offset)));
-    while (cur.offset < st.size) {
-      const n = readSync(fd, buf, 0, Math.min(buf.length, st.size - cur.offset), cur.offset);
-      if (n <= 0) break;
-      cur.offset += n;
-      let data = cur.partial.length ? Buffer.concat([cur.partial, buf.subarray(0, n)]) : buf.subarray(0, n);
-      let nl: number;
-      while ((nl = data.indexOf(NEWLINE)) >= 0) {
-        lines.push(data.subarray(0, nl).toString('utf8'));
-        data = data.subarray(nl + 1);
+    try {
+      const st = fstatSync(fd);
+      let reset = false;
+      if ((this.ino !== 0 && st.ino !== this.ino) || st.size < this.offset) {
+        reset = this.offset > 0 || this.partial.length > 0;
+        this.offset = 0;
+        this.partial = Buffer.alloc(0);
       }
-      cur.partial = Buffer.from(data); // copy: `buf` is reused
+      this.ino = st.ino;
+      const lines: string[] = [];
+      const buf = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(0, st.size - this.offset)));
+      while (this.offset < st.size) {
+        const n = readSync(fd, buf, 0, Math.min(buf.length, st.size - this.offset), this.offset);
+        if (n <= 0) break;
+        this.offset += n;
+        let data = this.partial.length ? Buffer.concat([this.partial, buf.subarray(0, n)]) : buf.subarray(0, n);
+        let nl: number;
+        while ((nl = data.indexOf(NEWLINE)) >= 0) {
+          lines.push(data.subarray(0, nl).toString('utf8'));
+          data = data.subarray(nl + 1);
+        }
+        this.partial = Buffer.from(data); // a copy: `buf` is reused
+      }
+      return { reset, lines };
+    } finally {
+      closeSync(fd);
     }
-    return { reset, lines };
-  } finally {
-    closeSync(fd);
   }
 }
 
@@ -122,7 +128,7 @@ export function followStudy(studyDir: string, onEvent: (e: StudyFollowEvent) => 
   let trials: readonly TrialDef[] | null = null;
   let planText = '';
   const byDir = new Map<string, number>(); // trial folder (relative, e.g. trials/000-a-s1) → index
-  const cursors = new Map<number, Cursor>();
+  const readers = new Map<number, AppendedLines>();
   const lastStatus = new Map<number, string>();
   const lastScore = new Map<number, string>();
   let closed = false;
@@ -133,11 +139,11 @@ export function followStudy(studyDir: string, onEvent: (e: StudyFollowEvent) => 
   };
 
   const syncMetrics = (index: number, trialDir: string) => {
-    let cur = cursors.get(index);
-    if (!cur) { cur = { offset: 0, ino: 0, partial: Buffer.alloc(0) }; cursors.set(index, cur); }
-    let r: ReturnType<typeof readAppended>;
+    let reader = readers.get(index);
+    if (!reader) { reader = new AppendedLines(join(trialDir, 'metrics.jsonl')); readers.set(index, reader); }
+    let r: ReturnType<AppendedLines['read']>;
     try {
-      r = readAppended(join(trialDir, 'metrics.jsonl'), cur);
+      r = reader.read();
     } catch (e) {
       emit({ type: 'error', index, message: `${join(trialDir, 'metrics.jsonl')}: ${(e as Error).message}` });
       return;
