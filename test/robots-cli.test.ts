@@ -58,3 +58,31 @@ describe('policy-lab tasks --mjcf', () => {
     expect(await defaultPresetOf(new URL('./fixtures/robots/arm/arm.xml', import.meta.url).pathname)).toBe('reach');
   });
 });
+
+describe('task options of your own robot', () => {
+  it('flags become RunConfig.custom.options, and every env of the run gets them', async () => {
+    const { robotOptionsFromFlags } = await import('../src/cli/robot.js');
+    const { resolveRunConfig } = await import('../src/core/runs/run-config.js');
+    const { envFactory } = await import('../src/core/trainer/env-factory.js');
+    const options = robotOptionsFromFlags(new Map([['command-range', '0.2:0.3'], ['episode-steps', '50'], ['keyframe', 'home']]));
+    expect(options).toEqual({ commandRange: [0.2, 0.3], maxEpisodeSteps: 50, keyframe: 'home' });
+    const config = resolveRunConfig({ algo: 'ppo', custom: { mjcfPath: join(QUAD, 'scene.xml'), preset: 'walk', options } });
+    expect(config.custom).toEqual({ mjcfPath: join(QUAD, 'scene.xml'), preset: 'walk', options });
+    const env = (await envFactory(config))();
+    expect(env.spec.maxEpisodeSteps).toBe(50);
+    const c = env.reset(1)[34];
+    expect(c).toBeGreaterThanOrEqual(0.2);
+    expect(c).toBeLessThanOrEqual(0.3);
+    env.dispose();
+  });
+
+  it('bad options are refused naming the flag or the field', async () => {
+    const { robotOptionsFromFlags } = await import('../src/cli/robot.js');
+    const { resolveRunConfig } = await import('../src/core/runs/run-config.js');
+    expect(() => robotOptionsFromFlags(new Map([['command-range', '0.5:0.1']]))).toThrow(/--command-range: expected \[lo, hi\] with lo ≤ hi/);
+    expect(() => robotOptionsFromFlags(new Map([['command', 'fast']]))).toThrow(/--command: expected a finite number/);
+    expect(() => resolveRunConfig({ algo: 'ppo', custom: { mjcfPath: '/x/scene.xml', preset: 'walk', options: { speed: 1 } } })).toThrow(/custom\.options: unknown option "speed"/);
+    expect(await main(['train', '--task', 'InvertedPendulum', '--algo', 'ppo', '--command', '1'])).toBe(2);
+    expect(stderr.join('')).toMatch(/--command applies to your own robot \(--mjcf\) only/);
+  });
+});

@@ -11,6 +11,7 @@ import { newRunDir, readConfig, RunError } from '../core/runs/store.js';
 import { TrainerHost } from '../core/trainer/host.js';
 import { camel, checkKnown, helpTable, kebab, parseArgs, UsageError } from './args.js';
 import { formatDuration, progressLine } from './progress.js';
+import { defaultPresetOf, ROBOT_FLAGS, robotOptionsFromFlags } from './robot.js';
 
 const out = (s = '') => process.stdout.write(s + '\n');
 
@@ -49,6 +50,7 @@ Options:
   --task <name>                               task (policy-lab tasks), or use --mjcf
   --mjcf <scene.xml|folder.zip> [--preset <walk|stand|reach|forward|upright>]
                                               train on your own robot (its folder is read; policy-lab tasks --mjcf FILE)
+${Object.entries(ROBOT_FLAGS).map(([f, o]) => `  --${f} <${f === 'keyframe' ? 'name' : f === 'command-range' ? 'lo:hi' : 'num'}>`.padEnd(46) + o.help).join('\n')}
   --algo <${Object.keys(ALGOS).join('|')}>       algorithm
   --out <dir>                                 where run directories are made (default runs/)
   --resume <run_dir>                          continue a run from its last checkpoint
@@ -58,7 +60,7 @@ ${runRows.join('\n')}`;
   return `${base}\n\nAdd --algo ALGO to --help to list that algorithm's hyperparameters.`;
 }
 
-const TRAIN_FLAGS = ['task', 'mjcf', 'preset', 'algo', 'steps', 'seed', 'out', 'backend', 'checkpoint-every', 'resume', 'quiet', 'help'];
+const TRAIN_FLAGS = ['task', 'mjcf', 'preset', 'algo', 'steps', 'seed', 'out', 'backend', 'checkpoint-every', 'resume', 'quiet', 'help', ...Object.keys(ROBOT_FLAGS)];
 
 /** Reads hyperparameter flags (kebab-case schema fields) into an algoConfig object. */
 function hyperparameters(flags: Map<string, string>, schema: Schema): Record<string, unknown> {
@@ -99,6 +101,8 @@ async function train(argv: string[]): Promise<number> {
     if (!isAlgoName(algo)) throw new UsageError(`policy-lab train: unknown algorithm "${algo}" (known: ${Object.keys(ALGOS).join(', ')})`);
     const mjcf = flags.get('mjcf');
     if (!mjcf && !flags.get('task')) throw new UsageError('policy-lab train: --task is required (see policy-lab tasks), or --mjcf FILE --preset NAME');
+    const robotFlag = Object.keys(ROBOT_FLAGS).find((f) => flags.has(f));
+    if (!mjcf && robotFlag) throw new UsageError(`policy-lab train: --${robotFlag} applies to your own robot (--mjcf) only`);
     config = resolveRunConfig({
       task: flags.get('task'),
       algo,
@@ -106,7 +110,7 @@ async function train(argv: string[]): Promise<number> {
       totalSteps: int(flags, 'steps'),
       backend: flags.get('backend'),
       checkpointEvery: int(flags, 'checkpoint-every'),
-      custom: mjcf ? { mjcfPath: resolve(mjcf), preset: flags.get('preset') ?? (await import('./robot.js').then((m) => m.defaultPresetOf(mjcf))) } : undefined,
+      custom: mjcf ? { mjcfPath: resolve(mjcf), preset: flags.get('preset') ?? (await defaultPresetOf(mjcf)), options: robotOptionsFromFlags(flags) } : undefined,
       algoConfig: hyperparameters(flags, ALGOS[algo].schema),
     });
     runDir = await newRunDir(resolve(flags.get('out') ?? 'runs'), config);
@@ -244,8 +248,12 @@ printed URL (it carries a per-session token; requests without it are refused).
   if (port < 0 || port > 65535) throw new UsageError(`--port: expected 0 … 65535 (0: any free port), got ${port}`);
   const { startServe, DEFAULT_RENDERER_DIR } = await import('../serve/server.js');
   const { ensureRendererBuilt } = await import('../serve/renderer-build.js');
-  await ensureRendererBuilt(DEFAULT_RENDERER_DIR, (line) => process.stderr.write(line + '\n'));
   const s = await startServe({ host: '127.0.0.1', port, runsRoot: resolve(flags.get('runs') ?? 'runs') });
+  // Straight after `npm install` the page is not built: build it now (the port is already ours).
+  await ensureRendererBuilt(DEFAULT_RENDERER_DIR, (line) => process.stderr.write(line + '\n')).catch(async (e: unknown) => {
+    await s.close();
+    throw e;
+  });
   out(`Policy Lab serving at ${s.url}`);
   await new Promise(() => {}); // until interrupted
   return 0;

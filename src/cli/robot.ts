@@ -3,7 +3,9 @@
 // task chosen when `train --mjcf` gets no --preset.
 
 import { resolve } from 'node:path';
-import { defaultTaskOf, describeCustomModel, type CustomModelSummary, type CustomPreset } from '../core/envs/custom.js';
+import { defaultTaskOf, describeCustomModel, parseCustomTaskOptions, type CustomModelSummary, type CustomPreset, type CustomTaskOptions } from '../core/envs/custom.js';
+import { EnvError } from '../core/envs/types.js';
+import { UsageError } from './args.js';
 
 const out = (s = ''): void => {
   process.stdout.write(s + '\n');
@@ -47,4 +49,35 @@ export async function robotSummaryCommand(mjcf: string, json: boolean): Promise<
 export async function defaultPresetOf(mjcf: string): Promise<CustomPreset> {
   const s = await describeCustomModel({ path: resolve(mjcf) });
   return defaultTaskOf(s.robot);
+}
+
+/** `train --mjcf` flags for the task's options (kebab-case of CustomTaskOptions), with their help. */
+export const ROBOT_FLAGS: Readonly<Record<string, { key: keyof CustomTaskOptions; help: string }>> = {
+  command: { key: 'command', help: 'walk: commanded forward velocity, m/s (default 0.5)' },
+  'command-range': { key: 'commandRange', help: 'walk: a random command per episode from LO:HI instead' },
+  keyframe: { key: 'keyframe', help: "start from this keyframe (default 'home', else the first)" },
+  'action-scale': { key: 'actionScale', help: 'position actuators: fraction of the half ctrlrange an action of ±1 moves (default 0.5)' },
+  'push-velocity': { key: 'pushVelocity', help: 'stand: largest push, m/s (default 0.5; 0 = none)' },
+  'reset-noise': { key: 'resetNoise', help: 'uniform noise on joint positions and velocities at reset (default 0.02)' },
+  'episode-steps': { key: 'maxEpisodeSteps', help: 'episode length limit (default 1000; reach 200)' },
+  'frame-skip': { key: 'frameSkip', help: 'physics steps per env step (default: 50 Hz control)' },
+};
+
+/** The task options given as flags, checked; undefined when none was given. */
+export function robotOptionsFromFlags(flags: Map<string, string>): CustomTaskOptions | undefined {
+  const raw: Record<string, unknown> = {};
+  for (const [flag, { key }] of Object.entries(ROBOT_FLAGS)) {
+    const v = flags.get(flag);
+    if (v === undefined) continue;
+    if (key === 'keyframe') raw[key] = v;
+    else if (key === 'commandRange') raw[key] = v.split(':').map(Number);
+    else raw[key] = Number(v);
+  }
+  if (Object.keys(raw).length === 0) return undefined;
+  try {
+    return parseCustomTaskOptions(raw);
+  } catch (e) {
+    if (e instanceof EnvError) throw new UsageError(`policy-lab train: ${e.message.replace(/custom\.options\.(\w+)/, (_m, k: string) => `--${Object.keys(ROBOT_FLAGS).find((f) => ROBOT_FLAGS[f].key === k) ?? k}`)}`);
+    throw e;
+  }
 }

@@ -2,7 +2,7 @@
 // trainer child process. The same messages travel over Electron IPC and the WebSocket bridge.
 // Bulk data (policy weights, evaluation poses) crosses as typed arrays; fork() uses serialization: 'advanced'.
 
-import type { CustomPreset } from './envs/custom.js';
+import type { CustomPreset, CustomTaskOptions } from './envs/custom.js';
 import type { RenderDescription, TaskSpec } from './envs/types.js';
 import type { PolicySnapshot } from './policy/snapshot.js';
 
@@ -20,7 +20,7 @@ export interface RunConfig {
   /** Algorithm hyperparameters; fields absent here take their schema defaults. */
   readonly algoConfig: Readonly<Record<string, unknown>>;
   /** A user's MJCF model instead of a built-in task (task is then 'custom'). */
-  readonly custom?: { readonly mjcfPath: string; readonly preset: CustomPreset };
+  readonly custom?: { readonly mjcfPath: string; readonly preset: CustomPreset; readonly options?: CustomTaskOptions };
   /** Updates between checkpoints. */
   readonly checkpointEvery: number;
 }

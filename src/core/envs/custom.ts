@@ -176,6 +176,34 @@ function checkPreset(preset: unknown): CustomPreset {
 /** Options for any custom task (each task reads the ones it knows). */
 export type CustomTaskOptions = CustomEnvOptions & RobotTaskOptions;
 
+const NUMBER_OPTIONS = ['frameSkip', 'maxEpisodeSteps', 'resetNoise', 'actionScale', 'command', 'pushVelocity'] as const;
+
+/**
+ * A run's task options from loose input (config.json, CLI flags): only known keys, numbers where
+ * numbers belong; the values' ranges are checked when the env is built. Throws EnvError('bad-preset').
+ */
+export function parseCustomTaskOptions(v: unknown): CustomTaskOptions {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new EnvError('bad-preset', 'custom.options: expected an object');
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) {
+    if ((NUMBER_OPTIONS as readonly string[]).includes(k)) {
+      if (typeof x !== 'number' || !Number.isFinite(x)) throw new EnvError('bad-preset', `custom.options.${k}: expected a finite number, got ${JSON.stringify(x)}`);
+      out[k] = x;
+    } else if (k === 'commandRange') {
+      if (!Array.isArray(x) || x.length !== 2 || !x.every((n) => typeof n === 'number' && Number.isFinite(n)) || x[0] > x[1]) {
+        throw new EnvError('bad-preset', `custom.options.commandRange: expected [lo, hi] with lo ≤ hi, got ${JSON.stringify(x)}`);
+      }
+      out[k] = [x[0], x[1]];
+    } else if (k === 'keyframe') {
+      if (typeof x !== 'string' || x === '' || x.length > 128) throw new EnvError('bad-preset', `custom.options.keyframe: expected a keyframe name, got ${JSON.stringify(x)}`);
+      out[k] = x;
+    } else {
+      throw new EnvError('bad-preset', `custom.options: unknown option "${k}" (known: ${[...NUMBER_OPTIONS, 'commandRange', 'keyframe'].join(', ')})`);
+    }
+  }
+  return out as CustomTaskOptions;
+}
+
 function build(mj: Mujoco, folder: ModelFolder, preset: CustomPreset, opts: CustomTaskOptions): Env {
   if ((ROBOT_TASKS as readonly string[]).includes(preset)) return new RobotEnv(mj, folder, preset as RobotTask, opts);
   return new CustomEnv(mj, folder, preset as LegacyPreset, opts);
@@ -203,7 +231,7 @@ export async function makeCustomEnv(source: ModelSource, preset: string, opts: C
  * The env maker of a run on a custom model (RunConfig.custom): the model's folder is read ONCE
  * here; every call compiles a fresh env from the files in memory. Call after `await getMujoco()`.
  */
-export function customEnvMaker(custom: { readonly mjcfPath: string; readonly preset: string }, opts: CustomTaskOptions = {}): () => Env {
+export function customEnvMaker(custom: { readonly mjcfPath: string; readonly preset: string; readonly options?: CustomTaskOptions }, opts: CustomTaskOptions = custom.options ?? {}): () => Env {
   const p = checkPreset(custom.preset);
   const folder = resolveModelSource({ path: custom.mjcfPath });
   const mj = loadedMujoco();

@@ -1,13 +1,14 @@
 // What an algorithm is given (AlgoContext, with the EnvSource that lets another process rebuild
 // the run's env) and what it checkpoints (AlgoState). They live below the algorithms because the
 // shared machinery (PolicyCore, EnvPool, the checkpoint container) uses them too.
+import type { CustomTaskOptions } from '../envs/custom.js';
 import type { Env, TaskSpec } from '../envs/types.js';
 import type { BackendName } from '../protocol.js';
 
 /** How another process (an A3C worker) rebuilds the run's env: a closure cannot cross processes. */
 export type EnvSource =
   | { readonly kind: 'task'; readonly name: string }
-  | { readonly kind: 'custom'; readonly mjcf: string; readonly preset: string }
+  | { readonly kind: 'custom'; readonly mjcf: string; readonly preset: string; readonly options?: CustomTaskOptions }
   /** A module exporting `exportName(...args): Env` (tests, plug-in envs). */
   | { readonly kind: 'module'; readonly path: string; readonly exportName: string; readonly args?: readonly unknown[] };
 

@@ -6,7 +6,7 @@
 import { ALGOS } from '../algos/index.js';
 import { PRESETS } from '../algos/presets.js';
 import { choice, ConfigError, int, resolveConfig, type Schema } from '../config/schema.js';
-import { CUSTOM_PRESETS, type CustomPreset } from '../envs/custom.js';
+import { CUSTOM_PRESETS, parseCustomTaskOptions, type CustomPreset } from '../envs/custom.js';
 import { TASKS } from '../envs/registry.js';
 import type { AlgoName, BackendChoice, RunConfig } from '../protocol.js';
 
@@ -139,7 +139,15 @@ export function resolveRunConfig(input: RunConfigInput, where = ''): RunConfig {
     const c = input.custom as Record<string, unknown>;
     const mjcfPath = Object.hasOwn(c, 'mjcfPath') ? c.mjcfPath : undefined;
     if (typeof mjcfPath !== 'string' || mjcfPath === '') throw new ConfigError(`${where ? where + '.' : ''}custom.mjcfPath: expected the path of an MJCF file`);
-    custom = { mjcfPath, preset: s.customPreset };
+    let options;
+    if (Object.hasOwn(c, 'options') && c.options !== undefined) {
+      try {
+        options = parseCustomTaskOptions(c.options);
+      } catch (e) {
+        throw new ConfigError(`${where ? where + '.' : ''}${(e as Error).message}`);
+      }
+    }
+    custom = { mjcfPath, preset: s.customPreset, ...(options ? { options } : {}) };
   }
   const { customPreset: _p, ...rest } = s;
   return { ...rest, ...(custom ? { custom } : {}) };

@@ -11,7 +11,8 @@ import { customEnvMaker } from '../envs/custom.js';
 
 /** The run's env described so any process can build it. */
 export function envSourceOf(config: Pick<RunConfig, 'task' | 'custom'>): EnvSource {
-  return config.custom ? { kind: 'custom', mjcf: config.custom.mjcfPath, preset: config.custom.preset } : { kind: 'task', name: config.task };
+  const c = config.custom;
+  return c ? { kind: 'custom', mjcf: c.mjcfPath, preset: c.preset, ...(c.options ? { options: c.options } : {}) } : { kind: 'task', name: config.task };
 }
 
 /** A factory of fresh envs for `src` (the MJCF file of a custom task is read once, here). */
@@ -23,7 +24,7 @@ export async function envMaker(src: EnvSource): Promise<() => Env> {
     case 'custom': {
       await getMujoco();
       // The model's folder (includes, meshes, textures) is read once, here.
-      return customEnvMaker({ mjcfPath: src.mjcf, preset: src.preset });
+      return customEnvMaker({ mjcfPath: src.mjcf, preset: src.preset }, src.options);
     }
     case 'module': {
       const mod = (await import(pathToFileURL(src.path).href)) as Record<string, unknown>;
