@@ -19,9 +19,12 @@ const MAX_HEADER = 16 * 1024 * 1024;
 
 function ctorName(v: unknown): CtorName | null {
   if (!ArrayBuffer.isView(v)) return null;
-  const n = v.constructor.name;
-  return n in CTORS ? (n as CtorName) : null;
+  const n = (v as { constructor?: { name?: unknown } }).constructor?.name;
+  return typeof n === 'string' && Object.hasOwn(CTORS, n) ? (n as CtorName) : null;
 }
+
+/** Keys the format itself uses: an object of the caller's that has one travels as {$o: entries}. */
+const hasMarker = (v: object): boolean => Object.hasOwn(v, '$n') || Object.hasOwn(v, '$ta') || Object.hasOwn(v, '$o');
 
 /** Encodes any JSON-like value whose leaves may be typed arrays or non-finite numbers. */
 export function encodeMessage(msg: unknown): Uint8Array {
@@ -40,6 +43,7 @@ export function encodeMessage(msg: unknown): Uint8Array {
       bytes += ta.byteLength;
       return ref;
     }
+    if (v !== null && typeof v === 'object' && !Array.isArray(v) && !ArrayBuffer.isView(v) && hasMarker(v)) return { $o: Object.entries(v) };
     return v;
   });
   const head = new TextEncoder().encode(header);
@@ -64,7 +68,11 @@ export function decodeMessage(data: ArrayBuffer | Uint8Array): unknown {
   const header = new TextDecoder().decode(u8.subarray(4, 4 + headLen));
   return JSON.parse(header, (_k, v: unknown) => {
     if (v && typeof v === 'object' && !Array.isArray(v)) {
-      const r = v as { $n?: string; $ta?: string; o?: number; n?: number };
+      const r = v as { $n?: string; $ta?: string; o?: number; n?: number; $o?: unknown };
+      if (Array.isArray(r.$o)) {
+        if (!r.$o.every((e) => Array.isArray(e) && e.length === 2 && typeof e[0] === 'string')) throw new Error('wire: bad escaped object');
+        return Object.fromEntries(r.$o as [string, unknown][]);
+      }
       if (typeof r.$n === 'string') return Number(r.$n);
       if (typeof r.$ta === 'string') {
         if (!Object.hasOwn(CTORS, r.$ta)) throw new Error(`wire: unknown array type ${r.$ta}`);

@@ -1,0 +1,204 @@
+// Serve mode under hostile input: an oversized frame closes only that connection, an MJCF text
+// over the byte limit (counted as UTF-8, like the WebSocket limit) is refused by name, a bad or
+// busy --port exits with a clear error instead of hanging, and a missing page is built on demand.
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { LabBackend } from '../src/backend/lab-backend.js';
+import { MAX_MJCF_BYTES } from '../src/backend/run-schema.js';
+import { decodeMessage, encodeMessage, type ServerMessage } from '../src/backend/wire.js';
+import { ensureRendererBuilt, RendererBuildError } from '../src/serve/renderer-build.js';
+import { MAX_WS_MESSAGE, startServe, type ServeHandle } from '../src/serve/server.js';
+import { fakeCatalog, fakeDeps } from './app-fakes.js';
+import { goodStart } from './fuzz-arbitraries.js';
+
+const render = { task: 'InvertedPendulum', geoms: [], bodyNames: ['world'], trackBody: 0 };
+let root: string;
+let web: string;
+let deps: ReturnType<typeof fakeDeps>;
+let s: ServeHandle;
+
+beforeAll(async () => {
+  root = await mkdtemp(path.join(tmpdir(), 'lab-hostile-serve-'));
+  web = await mkdtemp(path.join(tmpdir(), 'lab-hostile-web-'));
+  await writeFile(path.join(web, 'index.html'), '<!doctype html>');
+  deps = fakeDeps();
+  s = await startServe({ host: '127.0.0.1', port: 0, runsRoot: root, rendererDir: web, backend: new LabBackend(root, deps) });
+});
+afterAll(async () => {
+  await s?.close();
+  await rm(root, { recursive: true, force: true });
+  await rm(web, { recursive: true, force: true });
+});
+
+const connect = (): Promise<WebSocket> => new Promise((resolve, reject) => {
+  const ws = new WebSocket(`ws://127.0.0.1:${s.port}/ws?token=${s.token}`, { maxPayload: 64 * 1024 * 1024 });
+  ws.binaryType = 'nodebuffer';
+  ws.once('open', () => resolve(ws));
+  ws.once('error', reject);
+});
+
+function answer(ws: WebSocket, id: number): Promise<ServerMessage | { closed: number }> {
+  return new Promise((resolve) => {
+    ws.on('message', (d: Buffer) => {
+      const m = decodeMessage(d) as ServerMessage;
+      if (m.t === 'res' && m.id === id) resolve(m);
+    });
+    ws.on('close', (code) => resolve({ closed: code }));
+  });
+}
+
+/** Errors nobody handled while fn ran: in `policy-lab serve` each of them would have ended the process. */
+async function uncaughtDuring(fn: () => Promise<void>): Promise<unknown[]> {
+  const seen: unknown[] = [];
+  const h = (e: unknown) => seen.push(e);
+  process.on('uncaughtException', h);
+  try {
+    await fn();
+    await new Promise((r) => setTimeout(r, 50));
+  } finally {
+    process.off('uncaughtException', h);
+  }
+  return seen;
+}
+
+const req = (id: number, method: string, payload: unknown) => encodeMessage({ t: 'req', id, method, payload });
+const mjcf = (filler: string, n: number) => `<mujoco model="m"><!-- ${filler.repeat(n)} --><worldbody/></mujoco>`;
+
+describe('oversized and over-limit messages', () => {
+  it('a 9 MB frame closes that one connection (1009); the server and the training run go on', async () => {
+    const ws0 = await connect();
+    const started = answer(ws0, 1);
+    ws0.send(req(1, 'start', goodStart));
+    expect(await started).toMatchObject({ ok: true });
+    const trainer = deps.spawned[0];
+    trainer.emit({ type: 'started', runDir: deps.created[0], backend: 'cpu', spec: fakeCatalog.tasks[0], render, startStep: 0 });
+
+    const big = await connect();
+    const crashes = await uncaughtDuring(async () => {
+      const closed = answer(big, 2);
+      big.send(req(2, 'start', { ...goodStart, pad: 'x'.repeat(9 * 1024 * 1024) }));
+      expect(await closed).toEqual({ closed: 1009 });
+    });
+    expect(crashes).toEqual([]);
+
+    // The first connection and a new one are served; the run was not touched.
+    const cat = answer(ws0, 3);
+    ws0.send(req(3, 'getCatalog', null));
+    expect(await cat).toMatchObject({ ok: true });
+    const ws2 = await connect();
+    const list = answer(ws2, 4);
+    ws2.send(req(4, 'listRuns', null));
+    expect(await list).toMatchObject({ ok: true });
+    expect(trainer.killed).toBeNull();
+    expect(s.backend.status.state).toBe('running');
+    ws0.close();
+    ws2.close();
+  });
+
+  it('the byte limit is in bytes: 4 M characters of 2-byte UTF-8 are refused by name, not accepted', async () => {
+    const ws = await connect();
+    const content = mjcf('é', MAX_MJCF_BYTES / 2 + 1000); // under MAX_MJCF_BYTES characters, over it in bytes
+    expect(content.length).toBeLessThan(MAX_MJCF_BYTES);
+    expect(Buffer.byteLength(content)).toBeGreaterThan(MAX_MJCF_BYTES);
+    const r = answer(ws, 5);
+    ws.send(req(5, 'start', { ...goodStart, task: 'custom', custom: { name: 'm.xml', content, preset: 'forward' } }));
+    expect(await r).toMatchObject({ ok: false, error: { code: 'invalid', message: expect.stringMatching(/start\.custom\.content: larger than 4194304 bytes as UTF-8/) } });
+    ws.close();
+  });
+
+  it('an MJCF text that is 8.7 MB as UTF-8 is answered or closes the connection — never a dead server', async () => {
+    const ws = await connect();
+    const content = mjcf('€', 2_900_000); // 2.9 M characters, ~8.7 MB
+    const crashes = await uncaughtDuring(async () => {
+      const r = answer(ws, 6);
+      ws.send(req(6, 'start', { ...goodStart, task: 'custom', custom: { name: 'm.xml', content, preset: 'forward' } }));
+      const got = await r;
+      if ('closed' in got) expect(got.closed).toBe(1009);
+      else expect(got).toMatchObject({ ok: false, error: { code: 'invalid' } });
+    });
+    expect(crashes).toEqual([]);
+    const ws2 = await connect();
+    const cat = answer(ws2, 7);
+    ws2.send(req(7, 'getCatalog', null));
+    expect(await cat).toMatchObject({ ok: true });
+    ws2.close();
+  });
+
+  it('the largest valid model fits the WebSocket limit (JSON at most doubles XML text)', () => {
+    const worst = mjcf('"\n', (MAX_MJCF_BYTES - 100) / 2);
+    expect(Buffer.byteLength(worst)).toBeLessThanOrEqual(MAX_MJCF_BYTES);
+    const frame = encodeMessage({ t: 'req', id: 1, method: 'start', payload: { ...goodStart, task: 'custom', custom: { name: 'm.xml', content: worst, preset: 'forward' } } });
+    expect(frame.length).toBeLessThan(MAX_WS_MESSAGE);
+  });
+
+  it('control characters in an MJCF text are refused (XML has none; they would grow past the limit in JSON)', async () => {
+    const ws = await connect();
+    const r = answer(ws, 8);
+    ws.send(req(8, 'start', { ...goodStart, task: 'custom', custom: { name: 'm.xml', content: '<mujoco>\u0001</mujoco>', preset: 'forward' } }));
+    expect(await r).toMatchObject({ ok: false, error: { message: expect.stringMatching(/control character U\+0001/) } });
+    ws.close();
+  });
+});
+
+const BIN = path.resolve('bin/policy-lab.mjs');
+function cli(args: string[], timeout = 60_000): Promise<{ code: number | null; stderr: string; ms: number }> {
+  const t0 = Date.now();
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { timeout, killSignal: 'SIGKILL' }, (e, _so, se) => {
+      resolve({ code: e ? (typeof (e as { code?: unknown }).code === 'number' ? (e as { code: number }).code : null) : 0, stderr: se, ms: Date.now() - t0 });
+    });
+  });
+}
+
+describe('serve --port', () => {
+  it('99999 exits at once with a clear error (no hang)', async () => {
+    const r = await cli(['serve', '--port', '99999', '--runs', root]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--port: expected 0 … 65535/);
+  });
+
+  it('a port in use exits with a clear error, leaving no trainer behind (no hang)', async () => {
+    const blocker = createServer();
+    await new Promise<void>((ok) => blocker.listen(0, '127.0.0.1', ok));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const r = await cli(['serve', '--port', String(port), '--runs', root]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`port ${port} is already in use`));
+    } finally {
+      blocker.close();
+    }
+  }, 90_000);
+
+  it('startServe checks the port before it starts anything', async () => {
+    await expect(startServe({ port: 70_000, runsRoot: root, rendererDir: web })).rejects.toThrow(/--port must be an integer from 0 to 65535/);
+    await expect(startServe({ port: 1.5, runsRoot: root, rendererDir: web })).rejects.toThrow(/--port must be/);
+  });
+});
+
+describe('the page is built on demand', () => {
+  it('builds a missing page once, says so, and leaves a built page alone', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'lab-page-'));
+    const log: string[] = [];
+    let builds = 0;
+    const build = async (d: string) => { builds++; await writeFile(path.join(d, 'index.html'), 'x'); };
+    await ensureRendererBuilt(dir, (l) => log.push(l), build);
+    expect(builds).toBe(1);
+    expect(log[0]).toMatch(/not built yet .* building it now/);
+    await ensureRendererBuilt(dir, (l) => log.push(l), build);
+    expect(builds).toBe(1);
+    await rm(dir, { recursive: true, force: true });
+  });
+  it('when building fails, says exactly what to run', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'lab-page-'));
+    const err = await ensureRendererBuilt(dir, () => {}, async () => { throw new Error('vite is not installed'); }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RendererBuildError);
+    expect((err as Error).message).toMatch(/vite is not installed.*run `npx electron-vite build` in .* and start `policy-lab serve` again/);
+    await rm(dir, { recursive: true, force: true });
+  });
+});
