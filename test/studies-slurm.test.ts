@@ -9,16 +9,17 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MetricsRow } from '../src/core/protocol.js';
 import { readMetrics, readStatus, type StatusFile } from '../src/core/runs/store.js';
 import { followStudy } from '../src/core/studies/follow.js';
 import { LocalExecutor } from '../src/core/studies/local-executor.js';
 import { reportJson, studyReport } from '../src/core/studies/report.js';
-import { arraySpec, checkSlurmOptions, parseSacct, parseSqueue, SlurmError, SlurmExecutor, slurmFiles, slurmScript, slurmTimeSeconds, slurmTrialStates, submitStudy, type SlurmOptions } from '../src/core/studies/slurm-executor.js';
+import { arraySpec, checkSlurmOptions, parseSacct, parseSqueue, readSlurmRecord, SlurmError, SlurmExecutor, slurmFiles, slurmScript, slurmTimeSeconds, slurmTrialStates, submitStudy, type SlurmOptions } from '../src/core/studies/slurm-executor.js';
 import { takeSbatchArgs } from '../src/cli/study-slurm.js';
 import { validateStudy } from '../src/core/studies/study-file.js';
-import { createStudyFolder, readFinalEval, readPlan, studyFiles } from '../src/core/studies/study-folder.js';
+import { createStudyFolder, readFinalEval, readPlan, StudyError, studyFiles } from '../src/core/studies/study-folder.js';
 import { slurmSkipReason, startSlurmCluster, type SlurmCluster } from './slurm-cluster.js';
 
 const skip = slurmSkipReason();
@@ -303,6 +304,30 @@ describe('the Slurm executor without a cluster', () => {
   it('takes repeated --sbatch-arg out of the command line', () => {
     expect(takeSbatchArgs(['x.json', '--sbatch-arg', '--account=a', '--time', '5', '--sbatch-arg=--qos=long'])).toEqual({ argv: ['x.json', '--time', '5'], sbatchArgs: ['--account=a', '--qos=long'] });
     expect(() => takeSbatchArgs(['--sbatch-arg'])).toThrow(/needs a value/);
+  });
+
+  it('slurm.json is validated when read: anything else is a StudyError naming the file, never a crash', () => {
+    const dir = newStudy({ name: 'record', ...PPO, steps: 1024, seeds: [1] });
+    const sub = fc.record({ jobId: fc.oneof(fc.stringMatching(/^\d{1,6}$/), fc.string(), fc.integer()), submittedAt: fc.string(),
+      arrayIndices: fc.oneof(fc.array(fc.nat(5)), fc.constant(null)),
+      trials: fc.oneof(fc.array(fc.record({ index: fc.oneof(fc.nat(5), fc.string()), arrayIndex: fc.nat(5), dir: fc.oneof(fc.string(), fc.constant(null)) }, { requiredKeys: [] })), fc.anything()) }, { requiredKeys: [] });
+    const doc = fc.oneof(fc.record({ version: fc.oneof(fc.constant(1), fc.anything()), submissions: fc.oneof(fc.array(fc.oneof(sub, fc.anything())), fc.anything()) }, { requiredKeys: [] }), fc.anything());
+    fc.assert(fc.property(fc.oneof(doc.map((d) => JSON.stringify(d) ?? 'null'), fc.string()), (text) => {
+      writeFileSync(slurmFiles.record(dir), text);
+      let rec: ReturnType<typeof readSlurmRecord> = null;
+      try {
+        rec = readSlurmRecord(dir);
+      } catch (e) {
+        expect(e).toBeInstanceOf(StudyError);
+        expect((e as Error).message).toContain('slurm.json');
+        return;
+      }
+      for (const s of rec!.submissions) {
+        expect(s.jobId).toMatch(/^\d+$/);
+        for (const t of s.trials) expect(Number.isInteger(t.index) && Number.isInteger(t.arrayIndex) && typeof t.dir === 'string').toBe(true);
+      }
+    }), { seed: 12, numRuns: 300 });
+    rmSync(slurmFiles.record(dir));
   });
 
   it('reads squeue and sacct lines per array task', () => {

@@ -20,10 +20,11 @@
 // --node / --lab).
 
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../runs/atomic.js';
+import { readRegularFileSync, UnsafeFileError } from '../runs/safe-read.js';
 import { readStatus } from '../runs/store.js';
 import type { ExecutorHooks, ExecutorResult, StudyExecutor, TrialOutcome } from './executor.js';
 import { followStudy } from './follow.js';
@@ -228,9 +229,9 @@ export function readSlurmRecord(dir: string): SlurmRecord | null {
   if (!existsSync(p)) return null;
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(p, 'utf8'));
+    raw = JSON.parse(readRegularFileSync(p, 4 << 20).toString('utf8'));
   } catch (e) {
-    throw new StudyError(`${p} is not valid JSON (${(e as Error).message})`);
+    throw new StudyError(e instanceof UnsafeFileError ? e.message : `${p} is not valid JSON (${(e as Error).message})`);
   }
   const r = raw as Partial<SlurmRecord>;
   if (!r || r.version !== 1 || !Array.isArray(r.submissions)) throw new StudyError(`${p}: expected {"version": 1, "submissions": [...]}`);
