@@ -63,13 +63,19 @@ function newStudy() {
 
 for (const polling of [false, true]) {
   describe(`followStudy (${polling ? 'polling with stat, as on NFS' : 'inotify'})`, () => {
+    /** Starts following `dir`; resolves once the initial state has been delivered. */
+    async function follow(dir: string) {
+      const c = collector();
+      const f = followStudy(dir, c.on, { usePolling: polling, intervalMs: 50 });
+      followers.push(f);
+      await f.ready;
+      return c;
+    }
+
     it('emits the plan and the state so far, then only appended rows, in order, once', async () => {
       const s = newStudy();
       appendFileSync(s.metrics(0), line(row(1)) + line(row(2)));
-      const c = collector();
-      const f = followStudy(s.dir, c.on, { usePolling: polling, intervalMs: 50 });
-      followers.push(f);
-      await f.ready;
+      const c = await follow(s.dir);
       expect(c.events[0]).toMatchObject({ type: 'plan' });
       expect(c.events[0].type === 'plan' && c.events[0].trials.length).toBe(2);
       expect(c.rowsOf(0).map((r) => r.update)).toEqual([1, 2]);
@@ -86,10 +92,7 @@ for (const polling of [false, true]) {
 
     it('holds back a half-written last line until its newline arrives', async () => {
       const s = newStudy();
-      const c = collector();
-      const f = followStudy(s.dir, c.on, { usePolling: polling, intervalMs: 50 });
-      followers.push(f);
-      await f.ready;
+      const c = await follow(s.dir);
       const text = line(row(1, 123.5));
       appendFileSync(s.metrics(1), text.slice(0, 17)); // the first bytes of a row only
       // The rest arriving later proves the torn part was read and held, not dropped or misparsed.
@@ -103,10 +106,7 @@ for (const polling of [false, true]) {
 
     it('picks up files that appear later: a trial starting, its status and its score', async () => {
       const s = newStudy();
-      const c = collector();
-      const f = followStudy(s.dir, c.on, { usePolling: polling, intervalMs: 50 });
-      followers.push(f);
-      await f.ready;
+      const c = await follow(s.dir);
       expect(c.rowsOf(1)).toEqual([]);
       writeStatus(s.td(1), { status: 'running', steps: 0 });
       appendFileSync(s.metrics(1), line(row(1)));
@@ -124,10 +124,7 @@ for (const polling of [false, true]) {
     it('a metrics file rewritten shorter (resume from a checkpoint) resets and is read again', async () => {
       const s = newStudy();
       appendFileSync(s.metrics(0), [1, 2, 3, 4].map((u) => line(row(u))).join(''));
-      const c = collector();
-      const f = followStudy(s.dir, c.on, { usePolling: polling, intervalMs: 50 });
-      followers.push(f);
-      await f.ready;
+      const c = await follow(s.dir);
       expect(c.rowsOf(0)).toHaveLength(4);
       // What truncateMetrics does on resume: keep rows up to the checkpoint (a new, shorter file).
       writeFileSync(s.metrics(0), line(row(1)) + line(row(2)));
@@ -139,10 +136,7 @@ for (const polling of [false, true]) {
 
     it('a line that is not a metrics row is reported and skipped; following goes on', async () => {
       const s = newStudy();
-      const c = collector();
-      const f = followStudy(s.dir, c.on, { usePolling: polling, intervalMs: 50 });
-      followers.push(f);
-      await f.ready;
+      const c = await follow(s.dir);
       appendFileSync(s.metrics(0), line(row(1)) + '{"oops": tru\n' + line(row(2)));
       await c.until(() => c.rowsOf(0).length === 2, 'the two good rows');
       expect(c.events.filter((e) => e.type === 'error' && e.index === 0)).toHaveLength(1);
