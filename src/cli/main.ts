@@ -7,6 +7,7 @@ import { ConfigError, fieldOf, parseFieldValue, type Schema } from '../core/conf
 import { TASKS } from '../core/envs/registry.js';
 import type { RunConfig, TrainerToHost } from '../core/protocol.js';
 import { isAlgoName, resolveRunConfig, RUN_SCHEMA } from '../core/runs/run-config.js';
+import { checkExportTarget } from '../core/runs/export-target.js';
 import { newRunDir, readConfig, RunError } from '../core/runs/store.js';
 import { TrainerHost } from '../core/trainer/host.js';
 import { camel, checkKnown, helpTable, kebab, parseArgs, UsageError } from './args.js';
@@ -212,20 +213,23 @@ function algos(argv: string[]): number {
 }
 
 async function exportCmd(argv: string[]): Promise<number> {
-  const { positional, flags } = parseArgs(argv);
+  const { positional, flags } = parseArgs(argv, new Set(['force']));
   if (flags.has('help')) {
     out(`Usage: policy-lab export RUN_DIR --format onnx|tfjs|all --out DIR
 
 Writes the run's policy (observation normalization, network and action squashing inside the
-model) as ONNX and/or a TensorFlow.js LayersModel, plus policy-card.json with checksums.`);
+model) as ONNX and/or a TensorFlow.js LayersModel, plus policy-card.json with checksums.
+  --force   replace a bundle already in DIR (without it, such a DIR is refused)`);
     return 0;
   }
-  checkKnown(flags, ['format', 'out', 'episodes', 'help'], 'export');
+  checkKnown(flags, ['format', 'out', 'episodes', 'force', 'help'], 'export');
   if (positional.length !== 1) throw new UsageError('policy-lab export: give exactly one RUN_DIR');
   const format = flags.get('format') ?? 'all';
   if (!['onnx', 'tfjs', 'all'].includes(format)) throw new UsageError(`--format: expected onnx | tfjs | all, got "${format}"`);
   const outDir = flags.get('out');
   if (!outDir) throw new UsageError('policy-lab export: --out DIR is required');
+  // Never over an existing bundle without --force, never into a run folder.
+  checkExportTarget(resolve(outDir), { runDir: resolve(positional[0]), force: flags.has('force') });
   const { exportRun } = await import('../core/trainer/run-export.js');
   const res = await exportRun(resolve(positional[0]), format as 'onnx' | 'tfjs' | 'all', resolve(outDir), int(flags, 'episodes') ?? 10);
   out(`exported to ${res.dir}: ${res.files.join(', ')}`);
