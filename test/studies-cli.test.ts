@@ -1,26 +1,13 @@
 // policy-lab study … and policy-lab variance, run as a user runs them (bin/policy-lab.mjs).
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readMetrics, readStatus } from '../src/core/runs/store.js';
 import { createStudyFolder, readPlan, studyFiles } from '../src/core/studies/study-folder.js';
 import { validateStudy } from '../src/core/studies/study-file.js';
-
-const run = promisify(execFile);
-const BIN = resolve('bin/policy-lab.mjs');
-
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { timeout: 300_000 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof err.code === 'number' ? err.code : 1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
-  }
-}
+import { BIN, cli } from './cli-helper.js';
 
 const TINY = {
   name: 'cli-tiny', task: 'InvertedPendulum', algo: 'reinforce', steps: 2000, seeds: [1, 2], batchSteps: 1000, backend: 'cpu', checkpointEvery: 1,
