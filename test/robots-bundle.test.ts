@@ -1,11 +1,9 @@
 // A custom robot run end to end through the CLI: train the quadruped's `stand` from its model
 // folder, resume it, export the bundle (which carries the model folder, checksummed), delete the original
 // folder, import the bundle into another runs root and replay it there to the same returns.
-import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importBundleInto } from '../src/backend/bundle-import.js';
 import { importBundle } from '../src/core/export/bundle.js';
@@ -13,20 +11,9 @@ import { MODEL_MAIN_ROLE } from '../src/core/export/model-files.js';
 import { TASKS } from '../src/core/envs/registry.js';
 import { evaluateBundle } from '../src/core/trainer/run-export.js';
 import { loadSavedPolicy } from '../src/core/viewer/saved-policy.js';
+import { cli } from './cli-run.js';
 
-const run = promisify(execFile);
-const BIN = resolve('bin/policy-lab.mjs');
 const QUAD = new URL('./fixtures/robots/quadruped/', import.meta.url).pathname;
-
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { timeout: 300_000 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof err.code === 'number' ? err.code : 1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
-  }
-}
 
 let tmp: string;
 beforeAll(() => {

@@ -290,8 +290,7 @@ export abstract class MujocoEnv implements Env {
       };
       geoms.push(geom);
     }
-    const bodyNames: string[] = [];
-    for (let b = 0; b < m.nbody; b++) bodyNames.push(this.mj.mj_id2name(m, OBJ_BODY, b) || (b === 0 ? 'world' : `body${b}`));
+    const bodyNames = bodyNamesOf(this.mj, m);
     let trackBody = m.nbody > 1 ? 1 : 0;
     if (this.trackBodyName) {
       const id = bodyNames.indexOf(this.trackBodyName);
@@ -543,6 +542,13 @@ export abstract class MujocoEnv implements Env {
     for (let i = 0; i < n; i++) s += action[i] * action[i];
     return s;
   }
+}
+
+/** Every body's name ('world' for body 0, `body<i>` for unnamed ones). */
+export function bodyNamesOf(mj: Mujoco, m: MjModel): string[] {
+  const names: string[] = [];
+  for (let b = 0; b < m.nbody; b++) names.push(mj.mj_id2name(m, OBJ_BODY, b) || (b === 0 ? 'world' : `body${b}`));
+  return names;
 }
 
 /** Row-major 3×3 rotation (at src[o..o+9]) → unit quaternion w,x,y,z at out[q..q+4]. */

@@ -31,7 +31,7 @@
 //   arms:   joint positions − home, joint velocities, previous action (nu), target position (3),
 //           end effector − target (3).
 
-import { MujocoEnv } from './mujoco-env.js';
+import { bodyNamesOf, MujocoEnv } from './mujoco-env.js';
 import type { ModelFolder } from './model-folder.js';
 import type { MjModel, Mujoco } from './mujoco.js';
 import { EnvError, type BoxSpace, type TaskSpec } from './types.js';
@@ -108,8 +108,7 @@ function name(mj: Mujoco, model: MjModel, type: number, id: number, fallback: st
 }
 
 export function analyzeRobot(mj: Mujoco, model: MjModel, keyframe?: string): RobotInfo {
-  const bodies: string[] = [];
-  for (let b = 0; b < model.nbody; b++) bodies.push(name(mj, model, OBJ_BODY, b, b === 0 ? 'world' : `body${b}`));
+  const bodies = bodyNamesOf(mj, model);
   const gaintype = model.actuator_gaintype as Int32Array;
   const biastype = model.actuator_biastype as Int32Array;
   const biasprm = model.actuator_biasprm as Float64Array;
