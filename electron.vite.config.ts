@@ -15,6 +15,7 @@ export default defineConfig({
           index: resolve('src/main/index.ts'),
           trainer: resolve('src/main/trainer-entry.ts'),
           viewer: resolve('src/main/viewer-entry.ts'),
+          'study-trial': resolve('src/main/study-trial-entry.ts'),
           'a3c-worker': resolve('src/core/algos/a3c-worker.ts'),
         },
       },

@@ -29,8 +29,8 @@ export function buildCatalog(): Catalog {
 /** Episodes rolled out to check an exported model against the run's policy. */
 const EXPORT_CHECK_EPISODES = 3;
 
-/** spawn: how to start a trainer; viewer: how to start the viewer process (Electron passes its built entries). */
-export function realDeps(spawn: TrainerSpawnOptions = {}, viewer: TrainerSpawnOptions = {}): BackendDeps {
+/** spawn: how to start a trainer; viewer: the viewer process; study: a study's trial processes (Electron passes its built entries). */
+export function realDeps(spawn: TrainerSpawnOptions = {}, viewer: TrainerSpawnOptions = {}, study: TrainerSpawnOptions = {}): BackendDeps {
   let catalog: Catalog | null = null;
   // One trainer is kept started and loaded (TF.js, MuJoCo) so Train answers in well under 3 s:
   // a cold trainer spends about 2 s starting before its first update.
@@ -48,6 +48,7 @@ export function realDeps(spawn: TrainerSpawnOptions = {}, viewer: TrainerSpawnOp
   return {
     spawnTrainer: take,
     spawnViewer: () => ViewerProcess.spawn(viewer),
+    studyOptions: { executor: study },
     dispose: () => {
       disposed = true;
       spare?.kill('SIGTERM');
@@ -80,6 +81,6 @@ export function realDeps(spawn: TrainerSpawnOptions = {}, viewer: TrainerSpawnOp
   };
 }
 
-export function createLabBackend(runsRoot: string, spawn: TrainerSpawnOptions = {}, viewer: TrainerSpawnOptions = {}): LabBackend {
-  return new LabBackend(runsRoot, realDeps(spawn, viewer));
+export function createLabBackend(runsRoot: string, spawn: TrainerSpawnOptions = {}, viewer: TrainerSpawnOptions = {}, study: TrainerSpawnOptions = {}): LabBackend {
+  return new LabBackend(runsRoot, realDeps(spawn, viewer, study));
 }

@@ -8,6 +8,7 @@ import { IPC_EVENT_CHANNEL, IPC_PREFIX, LAB_METHODS, type LabEvent } from '../ba
 import { createLabBackend } from '../backend/default-deps.js';
 import { createDispatcher, toApiError } from '../backend/dispatch.js';
 import type { LabBackend } from '../backend/lab-backend.js';
+import { isAllowedExternal } from './external-links.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const rendererFile = path.join(here, '../renderer/index.html');
@@ -40,8 +41,8 @@ function isOurPage(url: string | undefined): boolean {
 
 function lockDown(contents: WebContents): void {
   contents.setWindowOpenHandler(({ url }) => {
-    // External links open in the user's browser, never inside the app.
-    if (url.startsWith('https://')) void shell.openExternal(url);
+    // External links open in the user's browser, never inside the app — and only the allowed sites.
+    if (isAllowedExternal(url)) void shell.openExternal(url);
     return { action: 'deny' };
   });
   contents.on('will-navigate', (e) => e.preventDefault());
@@ -95,6 +96,11 @@ void app.whenReady().then(() => {
   }, {
     // The real-time viewer's own process (src/core/viewer), also plain Node.
     entry: path.join(here, 'viewer.js'),
+    execArgv: [],
+    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+  }, {
+    // A study's trial processes (src/core/studies/trial-child.ts), plain Node too.
+    entry: path.join(here, 'study-trial.js'),
     execArgv: [],
     env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
   });

@@ -62,27 +62,34 @@ const fail = (idx: unknown) => (e: unknown) => {
   process.exit(TRIAL_EXIT_FAILED);
 };
 
-if (process.argv[1] && /trial-child\.[jt]s$/.test(process.argv[1])) {
-  const [dir, idx] = process.argv.slice(2);
+/**
+ * The process's main: argv = [studyDir, index] runs that trial and exits with its code; no
+ * arguments makes a warm spare. Called below when this file is the script, and by Electron's
+ * built entry (src/main/study-trial-entry.ts).
+ */
+export function trialChildMain(argv: readonly string[] = process.argv.slice(2)): void {
+  const [dir, idx] = argv;
   if (dir !== undefined) {
     // Forked for one trial: argv = [studyDir, index].
     runTrialProcess(dir, Number(idx)).then((code) => process.exit(code), fail(idx));
-  } else {
-    // A warm spare.
-    wireSignals();
-    // Stopped while idle: nothing to checkpoint.
-    const idleStop = () => process.exit(TRIAL_EXIT_STOPPED);
-    stopper.signal.addEventListener('abort', idleStop, { once: true });
-    const onRun = (m: RunTrialMessage) => {
-      if (!m || m.type !== 'run-trial') return;
-      process.off('message', onRun);
-      stopper.signal.removeEventListener('abort', idleStop);
-      runTrialProcess(m.studyDir, m.index).then((code) => process.exit(code), fail(m.index));
-    };
-    process.on('message', onRun);
-    Promise.all([getMujoco(), selectBackend('auto')]).then(
-      () => process.send?.({ type: 'trial-ready' } satisfies TrialReadyMessage, undefined, undefined, () => {}),
-      () => process.send?.({ type: 'trial-ready' } satisfies TrialReadyMessage, undefined, undefined, () => {}),
-    );
+    return;
   }
+  // A warm spare.
+  wireSignals();
+  // Stopped while idle: nothing to checkpoint.
+  const idleStop = () => process.exit(TRIAL_EXIT_STOPPED);
+  stopper.signal.addEventListener('abort', idleStop, { once: true });
+  const onRun = (m: RunTrialMessage) => {
+    if (!m || m.type !== 'run-trial') return;
+    process.off('message', onRun);
+    stopper.signal.removeEventListener('abort', idleStop);
+    runTrialProcess(m.studyDir, m.index).then((code) => process.exit(code), fail(m.index));
+  };
+  process.on('message', onRun);
+  Promise.all([getMujoco(), selectBackend('auto')]).then(
+    () => process.send?.({ type: 'trial-ready' } satisfies TrialReadyMessage, undefined, undefined, () => {}),
+    () => process.send?.({ type: 'trial-ready' } satisfies TrialReadyMessage, undefined, undefined, () => {}),
+  );
 }
+
+if (process.argv[1] && /trial-child\.[jt]s$/.test(process.argv[1])) trialChildMain();
