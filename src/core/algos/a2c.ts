@@ -45,7 +45,7 @@ class A2c extends CoreAlgorithm {
 
   constructor(ctx: AlgoContext, private readonly c: A2cConfig) {
     super(new PolicyCore(ctx, coreOptions(c, 'v', c.shared, c.numSteps * c.numEnvs)));
-    this.opt = new Optimizer(this.core.net.variables, { kind: c.optimizer, eps: c.optimEps, alpha: 0.99 });
+    this.opt = this.optimizer('opt', this.core.net.variables, { kind: c.optimizer, eps: c.optimEps, alpha: 0.99 });
     this.buf = new RolloutBuffer(c.numSteps, this.core.N, this.core.obsDim, this.core.actWidth);
     this.adv = new Float32Array(c.numSteps * this.core.N);
     this.ret = new Float32Array(c.numSteps * this.core.N);
@@ -68,9 +68,6 @@ class A2c extends CoreAlgorithm {
     return this.finishUpdate(updateStats({ policyLoss: s[0], valueLoss: s[1], entropy: s[2], explainedVariance: explainedVariance(buf.values, this.ret), gradNorm: gn }));
   }
 
-  protected optimizers() {
-    return { opt: this.opt };
-  }
 }
 
 /** A_t and the value targets R_t: n-step returns (R − V) or GAE(λ), optionally standardized. */

@@ -88,7 +88,7 @@ export class A3c extends CoreAlgorithm {
     super(new PolicyCore(ctx, coreOptions({ ...c, numEnvs: 1, normReward: false }, 'v', c.shared, 1)));
     // The constructor's observe() fed the live-view env's first obs to the normalizer: start clean.
     this.core.obsNorm?.rms.setState(cleanRms(this.core.obsDim));
-    this.opt = new Optimizer(this.core.net.variables, { kind: c.optimizer, eps: c.optimEps, alpha: 0.99 });
+    this.opt = this.optimizer('opt', this.core.net.variables, { kind: c.optimizer, eps: c.optimEps, alpha: 0.99 });
     this.flat = new Float32Array(this.core.paramCount);
     this.core.readParams(this.flat);
     this.workers = new A3cSupervisor({
@@ -189,9 +189,6 @@ export class A3c extends CoreAlgorithm {
   protected override liveCore(): PolicyCore {
     this.syncActor();
     return this.core;
-  }
-  protected optimizers() {
-    return { opt: this.opt };
   }
 
   protected override saveExtra(tensors: StateTensors, json: Record<string, unknown>): void {

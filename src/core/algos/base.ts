@@ -2,12 +2,12 @@
 // and its loss: a gradient step's ceremony on either engine (kernel: clip and apply what the loss
 // wrote into the engine; TF.js: grads → clip → apply → dispose), the end of an update (NaN/Inf
 // checks, "not applicable" stats), acting, snapshots and checkpoints of the core and its
-// optimizers, disposal, and the AlgoModule boilerplate.
+// optimizers (made through optimizer()), disposal, and the AlgoModule boilerplate.
 import * as tf from '@tensorflow/tfjs';
 import { resolveConfig, type ConfigOf, type Schema } from '../config/schema.js';
 import type { KernelNet } from '../kernels/kernel-net.js';
 import { NonFiniteError } from '../rl/errors.js';
-import type { Optimizer } from '../rl/optim.js';
+import { Optimizer, type OptimizerOptions } from '../rl/optim.js';
 import type { PolicyCore } from '../rl/policy-core.js';
 import type { PolicySnapshot } from '../policy/snapshot.js';
 import type { AlgoName } from '../protocol.js';
@@ -37,11 +37,19 @@ export abstract class CoreAlgorithm implements Algorithm {
 
   constructor(readonly core: PolicyCore) {}
 
+  /** The optimizers by checkpoint name (see optimizer()). */
+  private readonly opts: Record<string, Optimizer> = {};
+
   /**
-   * The optimizers by checkpoint name: slots are saved as tensor `name`, the step count as json
-   * `${name}Step`. An undefined entry (an optional critic) is skipped.
+   * Makes an optimizer over `vars` and registers it under its checkpoint name: its slots are saved
+   * as tensor `name`, its step count as json `${name}Step`, and it is disposed with the algorithm.
    */
-  protected abstract optimizers(): Record<string, Optimizer | undefined>;
+  protected optimizer(name: string, vars: readonly tf.Variable[], o: OptimizerOptions): Optimizer {
+    if (name in this.opts) throw new RangeError(`${this.name}: two optimizers named "${name}"`);
+    const opt = new Optimizer(vars, o);
+    this.opts[name] = opt;
+    return opt;
+  }
   /** Algorithm-specific state beyond core, optimizers and `updates`. */
   protected saveExtra(_tensors: StateTensors, _json: Record<string, unknown>): void {}
   protected loadExtra(_state: AlgoState): void {}
@@ -112,8 +120,7 @@ export abstract class CoreAlgorithm implements Algorithm {
   async saveState(): Promise<AlgoState> {
     const tensors: StateTensors = {}, json: Record<string, unknown> = {};
     this.core.saveInto(tensors, json);
-    for (const [name, opt] of Object.entries(this.optimizers())) {
-      if (!opt) continue;
+    for (const [name, opt] of Object.entries(this.opts)) {
       this.core.engine?.pushOptimizer(opt);
       const o = opt.getState();
       tensors[name] = o.slots;
@@ -126,8 +133,7 @@ export abstract class CoreAlgorithm implements Algorithm {
 
   async loadState(state: AlgoState): Promise<void> {
     this.core.loadFrom(state);
-    for (const [name, opt] of Object.entries(this.optimizers())) {
-      if (!opt) continue;
+    for (const [name, opt] of Object.entries(this.opts)) {
       const slots = state.tensors[name];
       if (!slots) throw new RangeError(`loadState: checkpoint lacks "${name}"`);
       opt.setState({ slots: slots as Float32Array, step: Number(state.json[`${name}Step`]) });
@@ -138,7 +144,7 @@ export abstract class CoreAlgorithm implements Algorithm {
   }
 
   async dispose(): Promise<void> {
-    for (const opt of Object.values(this.optimizers())) opt?.dispose();
+    for (const opt of Object.values(this.opts)) opt.dispose();
     this.core.dispose();
   }
 }

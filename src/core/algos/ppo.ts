@@ -50,7 +50,7 @@ class Ppo extends CoreAlgorithm {
 
   constructor(ctx: AlgoContext, private readonly c: PpoConfig) {
     super(new PolicyCore(ctx, coreOptions(c, 'v', c.shared, Math.max(1, Math.floor((c.numSteps * c.numEnvs) / c.numMinibatches)))));
-    this.opt = new Optimizer(this.core.net.variables, { kind: c.optimizer, eps: c.optimEps });
+    this.opt = this.optimizer('opt', this.core.net.variables, { kind: c.optimizer, eps: c.optimEps });
     const { N, obsDim, actWidth } = this.core;
     this.buf = new RolloutBuffer(c.numSteps, N, obsDim, actWidth);
     const B = c.numSteps * N;
@@ -145,9 +145,6 @@ class Ppo extends CoreAlgorithm {
     return { s, gn, count };
   }
 
-  protected optimizers() {
-    return { opt: this.opt };
-  }
 }
 
 // ------------------------------------------------------------------ the loss, as TF.js ops (the reference)

@@ -54,8 +54,8 @@ class Qac extends CoreAlgorithm {
     super(new PolicyCore(ctx, coreOptions(c, 'q', false, c.numEnvs)));
     const { N, obsDim, actWidth, net } = this.core;
     if (this.core.discrete) throw new RangeError('qac: Q(s,a) takes a continuous action; use a box-action task');
-    this.optPi = new Optimizer(net.actorVars, { kind: c.optimizer, eps: c.optimEps });
-    this.optQ = new Optimizer(net.criticVars, { kind: c.optimizer, eps: c.optimEps });
+    this.optPi = this.optimizer('optPi', net.actorVars, { kind: c.optimizer, eps: c.optimEps });
+    this.optQ = this.optimizer('optQ', net.criticVars, { kind: c.optimizer, eps: c.optimEps });
     this.s = new Float32Array(N * obsDim);
     this.sBoot = new Float32Array(N * obsDim);
     this.a = new Float32Array(N * actWidth);
@@ -176,9 +176,6 @@ class Qac extends CoreAlgorithm {
     return v;
   }
 
-  protected optimizers() {
-    return { optPi: this.optPi, optQ: this.optQ };
-  }
   protected override saveExtra(tensors: StateTensors): void {
     tensors['qac/s'] = Float32Array.from(this.s);
     tensors['qac/a'] = Float32Array.from(this.a);

@@ -76,8 +76,8 @@ class Reinforce extends CoreAlgorithm {
   constructor(ctx: AlgoContext, private readonly c: ReinforceConfig) {
     super(new PolicyCore(ctx, coreOptions(c, phiCritic(c.phi), false, reinforceCapacity(ctx, c))));
     const { N, obsDim, actWidth, net } = this.core;
-    this.opt = new Optimizer(net.actorVars, { kind: c.optimizer, eps: c.optimEps });
-    if (net.criticVars.length > 0) this.vOpt = new Optimizer(net.criticVars, { kind: c.optimizer, eps: c.optimEps });
+    this.opt = this.optimizer('opt', net.actorVars, { kind: c.optimizer, eps: c.optimEps });
+    if (net.criticVars.length > 0) this.vOpt = this.optimizer('vOpt', net.criticVars, { kind: c.optimizer, eps: c.optimEps });
     this.cap = episodeCap(ctx);
     this.stObs = Array.from({ length: N }, () => new Float32Array(this.cap * obsDim));
     this.stAct = Array.from({ length: N }, () => new Float32Array(this.cap * actWidth));
@@ -208,9 +208,6 @@ class Reinforce extends CoreAlgorithm {
     return { T, episodes };
   }
 
-  protected optimizers() {
-    return { opt: this.opt, vOpt: this.vOpt };
-  }
   protected override saveExtra(_t: StateTensors, json: Record<string, unknown>): void {
     json['needsReset'] = this.needsReset;
   }
