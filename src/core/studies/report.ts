@@ -47,6 +47,8 @@ export interface VariantReport {
   readonly task: string;
   readonly algo: string;
   readonly seeds: number[];
+  /** Mean training wall time (s) of the variant's finished trials (wall clock, e.g. A2C vs A3C); null while none finished. */
+  readonly meanWallTime: number | null;
   /** Statistics of the scored trials; null while none is scored. */
   readonly final: (Aggregate & { scored: number }) | null;
   readonly trials: TrialReport[];
@@ -144,7 +146,9 @@ export function studyReport(dir: string, o: ReportOptions = {}, plan: StudyPlan 
     }
     const variance = [...acc.values()].map((a) => ({ at: a.at, steps: Math.round(a.steps / a.n), phi: a.phi, meanGradNorm: a.g / a.n, totalVariance: a.v / a.n, snr: a.s / a.n, n: a.n }))
       .sort((x, y) => x.at - y.at || x.phi.localeCompare(y.phi));
-    return { name: v.name, task: defs[0]?.config.task ?? '', algo: defs[0]?.config.algo ?? '', seeds: defs.map((t) => t.seed), final, trials, curve, variance };
+    const walls = trials.filter((t) => t.finalReturn !== null).map((t) => t.wallTime);
+    const meanWallTime = walls.length ? walls.reduce((a, b) => a + b, 0) / walls.length : null;
+    return { name: v.name, task: defs[0]?.config.task ?? '', algo: defs[0]?.config.algo ?? '', seeds: defs.map((t) => t.seed), meanWallTime, final, trials, curve, variance };
   });
   const comparisons: Comparison[] = [];
   out.forEach((a, i) => out.forEach((b, j) => {
@@ -164,6 +168,7 @@ export function reportJson(r: StudyReport): unknown {
     variants: r.variants.map((v) => ({
       name: v.name,
       seeds: v.seeds,
+      meanWallTime: v.meanWallTime,
       final: v.final ? { mean: v.final.mean, iqm: v.final.iqm, ci95: v.final.ci95, meanCi95: v.final.meanCi95, scored: v.final.scored } : null,
       trials: v.trials.map((t) => ({ seed: t.seed, runDir: t.runDir, status: t.status, finalReturn: t.finalReturn })),
       curve: v.curve,
@@ -178,10 +183,10 @@ const fmt = (x: number | null | undefined, d = 1) => (x === null || x === undefi
 /** The plain-text report: final scores per variant, then the comparisons. */
 export function reportTable(r: StudyReport): string {
   const lines = [`study ${r.name}: ${r.counts.finished} finished, ${r.counts.running} running, ${r.counts.stopped} stopped, ${r.counts.failed} failed, ${r.counts.pending} pending`, ''];
-  const head = ['variant', 'scored', 'mean', 'IQM', 'IQM 95% CI', 'scores by seed'];
+  const head = ['variant', 'scored', 'mean', 'IQM', 'IQM 95% CI', 'train s', 'scores by seed'];
   const rows = r.variants.map((v) => [
     v.name, `${v.final?.scored ?? 0}/${v.trials.length}`, fmt(v.final?.mean), fmt(v.final?.iqm),
-    v.final ? `[${fmt(v.final.ci95[0])}, ${fmt(v.final.ci95[1])}]` : '—',
+    v.final ? `[${fmt(v.final.ci95[0])}, ${fmt(v.final.ci95[1])}]` : '—', fmt(v.meanWallTime, 0),
     v.trials.map((t) => `s${t.seed}:${t.finalReturn !== null ? fmt(t.finalReturn) : t.status}`).join(' '),
   ]);
   lines.push(...table(head, rows));

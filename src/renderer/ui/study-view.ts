@@ -211,12 +211,13 @@ export class StudyView {
     this.stats.curvesDrawn = Number(curves.dataset.variants ?? 0);
     this.stats.varianceBars = variance ? variance.querySelectorAll('rect.bar').length : 0;
     const finalTable = h('table', { id: 'study-final' },
-      h('tr', {}, ...['variant', 'scored', 'mean', 'IQM', 'IQM 95% CI', 'mean 95% CI'].map((t) => h('th', { textContent: t }))),
+      h('tr', {}, ...['variant', 'scored', 'mean', 'IQM', 'IQM 95% CI', 'mean 95% CI', 'train time'].map((t) => h('th', { textContent: t }))),
       ...r.variants.map((v) => h('tr', { dataset: { variant: v.name } },
         h('td', { textContent: v.name }), h('td', { className: 'num', textContent: `${v.final?.scored ?? 0}/${v.trials.length}` }),
         h('td', { className: 'num', textContent: num(v.final?.mean) }), h('td', { className: 'num', textContent: num(v.final?.iqm) }),
         h('td', { className: 'num', textContent: v.final ? `[${num(v.final.ci95[0])}, ${num(v.final.ci95[1])}]` : '—' }),
-        h('td', { className: 'num', textContent: v.final ? `[${num(v.final.meanCi95[0])}, ${num(v.final.meanCi95[1])}]` : '—' }))));
+        h('td', { className: 'num', textContent: v.final ? `[${num(v.final.meanCi95[0])}, ${num(v.final.meanCi95[1])}]` : '—' }),
+        h('td', { className: 'num', textContent: v.meanWallTime !== null ? `${num(v.meanWallTime, 0)} s` : '—', title: 'Mean training wall time of the finished trials' }))));
     const poi = h('table', { id: 'study-poi' },
       h('tr', {}, ...['P(a > b)', 'b', 'value', '95% CI'].map((t) => h('th', { textContent: t }))),
       ...r.comparisons.map((c) => h('tr', {}, h('td', { textContent: c.a }), h('td', { textContent: c.b }), h('td', { className: 'num', textContent: num(c.probabilityOfImprovement, 2) }), h('td', { className: 'num', textContent: `[${num(c.ci95[0], 2)}, ${num(c.ci95[1], 2)}]` }))));
