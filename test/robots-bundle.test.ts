@@ -28,8 +28,7 @@ describe('a custom robot run exports, imports and replays elsewhere', () => {
     const out = join(tmp, 'runs');
     const t = await cli('train', '--mjcf', join(model, 'scene.xml'), '--preset', 'stand', '--algo', 'ppo', '--steps', '2048', '--seed', '4',
       '--out', out, '--backend', 'cpu', '--num-steps', '512', '--num-minibatches', '4', '--update-epochs', '2', '--quiet');
-    if (t.code !== 0) console.error(t.stderr);
-    expect(t.code).toBe(0);
+    expect(t.code, t.stderr).toBe(0);
     const runDir = join(out, readdirSync(out).find((d) => !d.startsWith('.'))!);
     const config = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) as { task: string; custom: { mjcfPath: string; preset: string } };
     expect(config.task).toBe('custom');
@@ -38,14 +37,12 @@ describe('a custom robot run exports, imports and replays elsewhere', () => {
     // Resume continues the custom run from its checkpoint (same model folder, same task).
     const rowsBefore = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').length;
     const resumed = await cli('train', '--resume', runDir, '--steps', '3072', '--quiet');
-    if (resumed.code !== 0) console.error(resumed.stderr);
-    expect(resumed.code).toBe(0);
+    expect(resumed.code, resumed.stderr).toBe(0);
     expect(readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').length).toBeGreaterThan(rowsBefore);
 
     const bundle = join(tmp, 'bundle');
     const x = await cli('export', runDir, '--format', 'onnx', '--out', bundle, '--episodes', '3');
-    if (x.code !== 0) console.error(x.stderr);
-    expect(x.code).toBe(0);
+    expect(x.code, x.stderr).toBe(0);
     const { card } = await importBundle(bundle);
     const modelFiles = card.files.filter((f) => f.path.startsWith('model/')).map((f) => [f.path, f.role]);
     expect(modelFiles.sort()).toEqual([
