@@ -9,6 +9,7 @@ import { makeEnv, makeEnvSync } from '../src/core/envs/registry.js';
 import { POSE_STRIDE } from '../src/core/envs/types.js';
 import { selectBackend } from '../src/core/rl/backend.js';
 import { Rng } from '../src/core/rl/rng.js';
+import { envMaker, envSourceOf } from '../src/core/trainer/env-factory.js';
 import { EVAL_SEED_OFFSET, evaluateActor } from '../src/core/trainer/evaluate.js';
 import { VIEWER_SEED_OFFSET, type ViewerToHost } from '../src/core/viewer/messages.js';
 import { interpolatePoses, ViewerPlayer } from '../src/core/viewer/player.js';
@@ -90,6 +91,29 @@ describe('viewer policy = trainer policy', () => {
       await algo.dispose();
     }
   }, 120_000);
+});
+
+describe('custom robots', () => {
+  it('a model folder with meshes (the quadruped, derived walk task): the same episode as Evaluate', async () => {
+    const quad = { mjcfPath: new URL('./fixtures/robots/quadruped/scene.xml', import.meta.url).pathname, preset: 'walk' as const };
+    const src = envSourceOf({ task: 'custom', custom: quad });
+    const makeEnv = await envMaker(src);
+    const algo = await ALGOS.ppo.create(makeCtx({ makeEnv, config: { numSteps: 128, numMinibatches: 4, updateEpochs: 1 }, seed: 9 }));
+    try {
+      await algo.update();
+      const seed = 3;
+      const ev = await evaluateActor({ task: 'custom', custom: quad, seed }, algo, 1, true, false);
+      const r = rig();
+      await r.player.load({ env: src, seed: seed + EVAL_SEED_OFFSET - VIEWER_SEED_OFFSET, label: 'quad' }, { snapshot: algo.snapshot(), update: 1, steps: 128 });
+      expect(r.models[0]).toMatchObject({ type: 'viewer-model', pushable: true });
+      r.player.control({ speed: 4 });
+      for (let k = 0; k < 400 && r.episodes.length === 0; k++) r.run(1000);
+      expect(r.episodes[0].length).toBe(ev.lengths[0]);
+      expect(r.episodes[0].return).toBeCloseTo(ev.returns[0], 3);
+    } finally {
+      await algo.dispose();
+    }
+  }, 180_000);
 });
 
 describe('real time', () => {

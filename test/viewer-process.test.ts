@@ -71,5 +71,16 @@ describe('viewer process beside a real trainer', () => {
     await call('viewerControl', { step: true });
     await waitFor('the single step', () => states.length === n0 + 1, 5000);
     expect([step0 + 1, 0]).toContain(states[states.length - 1].s.episodeStep);
+    // The same viewer plays the run's latest checkpoint (rebuilt with its algorithm).
+    await call('viewerControl', { paused: false, speed: 1 });
+    const runDir = (backend.status.runDir as string);
+    const models = events.filter((e) => e.type === 'viewer-model').length;
+    // Not the followed live policy any more: a stopped run is played from its checkpoint.
+    await call('viewerPlay', { runDir });
+    await waitFor('the checkpoint model', () => events.filter((e) => e.type === 'viewer-model').length > models, 60_000);
+    const m = events.filter((e) => e.type === 'viewer-model').at(-1);
+    expect(m?.type === 'viewer-model' && m.label).toMatch(/\(checkpoint\)$/);
+    await waitFor('states of the played policy', () => states.length > 0 && states[states.length - 1].s.episodeStep > 3, 30_000);
+    expect(states[states.length - 1].s.update).toBeGreaterThanOrEqual(1);
   }, 240_000);
 });

@@ -22,7 +22,11 @@ export function createDispatcher(backend: LabBackend): Dispatcher {
     evaluate: (p) => backend.evaluate(validateEvaluate(p, root)),
     exportRun: (p) => backend.exportRun(validateExport(p, root)),
     importBundle: (p) => backend.importBundle(validateImport(p)),
-    viewerPlay: (p) => backend.viewer.play(validateViewerPlay(p, root).runDir),
+    viewerPlay: (p) => {
+      const { runDir } = validateViewerPlay(p, root);
+      const st = backend.status;
+      return backend.viewer.play(runDir, st.runDir === runDir && (st.state === 'starting' || st.state === 'running' || st.state === 'paused'));
+    },
     viewerControl: (p) => backend.viewer.control(validateViewerControl(p)),
     viewerPush: (p) => backend.viewer.push(validateViewerPush(p)),
     getCatalog: (p) => (validateEmpty(p, 'getCatalog'), backend.getCatalog()),

@@ -48,11 +48,11 @@ export class ViewerService {
     running?.send({ type: 'policy', policy });
   }
 
-  /** Plays a run (live: its current policy; otherwise its latest checkpoint) or an imported bundle. */
-  play(runDir: string): void {
+  /** Plays a run (training: its current policy; otherwise its latest checkpoint) or an imported bundle. */
+  play(runDir: string, training: boolean): void {
     this.require();
     const f = this.followed;
-    if (f && f.runDir === runDir && f.latest) this.load({ type: 'load', source: f.source, policy: f.latest });
+    if (training && f && f.runDir === runDir && f.latest) this.load({ type: 'load', source: f.source, policy: f.latest });
     else this.load({ type: 'play', dir: runDir });
   }
 

@@ -56,16 +56,18 @@ export class SceneView {
   private raf = 0;
 
   constructor(private readonly host: HTMLElement) {
-    this.renderer = new WebGLRenderer({ antialias: true, preserveDrawingBuffer: true, powerPreference: 'high-performance' });
+    // Software WebGL (no GPU: SwiftShader, llvmpipe) draws on the CPU cores training needs: there
+    // the view skips multisampling and soft shadows and draws at most SOFTWARE_FPS frames/s (the
+    // viewer's pose updates are still all copied).
+    const software = isSoftwareWebGl();
+    this.stats.software = software;
+    this.renderer = new WebGLRenderer({ antialias: !software, preserveDrawingBuffer: true, powerPreference: 'high-performance' });
     this.renderer.outputColorSpace = SRGBColorSpace;
-    this.renderer.shadowMap.enabled = true;
+    this.renderer.shadowMap.enabled = !software;
     this.renderer.shadowMap.type = PCFSoftShadowMap;
     this.renderer.setPixelRatio(Math.min(window.devicePixelRatio, 2));
     this.canvas = this.renderer.domElement;
-    const gl = this.renderer.getContext();
-    const info = gl.getExtension('WEBGL_debug_renderer_info');
-    this.stats.software = /SwiftShader|llvmpipe|software/i.test(String(info ? gl.getParameter(info.UNMASKED_RENDERER_WEBGL) : ''));
-    if (this.stats.software) this.minFrameMs = 1000 / 30;
+    if (software) this.minFrameMs = 1000 / SOFTWARE_FPS;
     this.canvas.className = 'scene-canvas';
     host.appendChild(this.canvas);
 
@@ -302,6 +304,19 @@ export class SceneView {
     this.controls.dispose();
     this.renderer.dispose();
   }
+}
+
+/** Frames per second drawn at most by software WebGL. */
+const SOFTWARE_FPS = 30;
+
+/** Whether this page's WebGL renders in software (asked once of a throwaway context). */
+function isSoftwareWebGl(): boolean {
+  const gl = document.createElement('canvas').getContext('webgl2') ?? document.createElement('canvas').getContext('webgl');
+  if (!gl) return false;
+  const info = gl.getExtension('WEBGL_debug_renderer_info');
+  const name = String(info ? gl.getParameter(info.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER));
+  gl.getExtension('WEBGL_lose_context')?.loseContext();
+  return /SwiftShader|llvmpipe|software/i.test(name);
 }
 
 function sameModel(a: RenderDescription, b: RenderDescription): boolean {
