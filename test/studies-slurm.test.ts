@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MetricsRow } from '../src/core/protocol.js';
-import { readMetrics, readStatus, type StatusFile } from '../src/core/runs/store.js';
+import { readMetrics, readStatus, writeStatus, type StatusFile } from '../src/core/runs/store.js';
 import { followStudy } from '../src/core/studies/follow.js';
 import { LocalExecutor } from '../src/core/studies/local-executor.js';
 import { reportJson, studyReport } from '../src/core/studies/report.js';
@@ -68,7 +68,7 @@ describe.skipIf(Boolean(skip))('studies on a real Slurm cluster', () => {
     const onSlurm = newStudy(spec);
     const onLocal = newStudy(spec);
     const started: number[] = [];
-    const res = await new SlurmExecutor({ ...slurm, maxParallel: 2, time: '10', pollMs: 1000 })
+    const res = await new SlurmExecutor({ ...slurm, maxParallel: 2, time: '10', cpusPerTask: 1, mem: '300M', pollMs: 1000 })
       .run(onSlurm, [0, 1, 2, 3], { onTrial: (e) => { if (e.kind === 'started') started.push(e.index); } });
     expect(res.finished.sort()).toEqual([0, 1, 2, 3]);
     expect(res.failed).toEqual([]);
@@ -83,6 +83,7 @@ describe.skipIf(Boolean(skip))('studies on a real Slurm cluster', () => {
     expect(script).toContain('#SBATCH --requeue');
     expect(script).toMatch(/#SBATCH --signal=B:USR1@\d+/);
     expect(script).toContain(`NODE='${process.execPath}'`);
+    expect(script).toContain('#SBATCH --mem=300M');
     const jobId = record.submissions[0].jobId as string;
     expect(readdirSync(slurmFiles.logs(onSlurm)).sort()).toEqual([0, 1, 2, 3].map((i) => `${jobId}_${i}.out`));
     expect(slurmTrialStates(onSlurm, slurm.env)!.trials.map((t) => t.state)).toEqual(['finished', 'finished', 'finished', 'finished']);
@@ -339,6 +340,39 @@ describe('the Slurm executor without a cluster', () => {
     ]);
     const a = parseSacct('40_0|COMPLETED\n40_1|CANCELLED by 0\n40_[2-3]|PENDING\n41|FAILED\n');
     expect(a.map((t) => [t.jobId, t.arrayIndex, t.state])).toEqual([['40', 0, 'COMPLETED'], ['40', 1, 'CANCELLED']]);
+  });
+
+  it('merges squeue (then sacct for what squeue forgot) with the trials\' own files', () => {
+    const dir = newStudy({ name: 'merge', ...PPO, steps: 1024, seeds: [1, 2, 3, 4, 5, 6, 7, 8] });
+    const plan = readPlan(dir);
+    const td = (i: number) => studyFiles.trialDir(dir, plan.trials[i]);
+    // Trials 0–6 in job 50, trial 7 never submitted.
+    writeFileSync(slurmFiles.record(dir), JSON.stringify({ version: 1, submissions: [
+      { jobId: '40', submittedAt: '', arrayIndices: [0, 1], trials: [0, 1].map((i) => ({ index: i, arrayIndex: i, dir: plan.trials[i].dir })), options: {} },
+      { jobId: '50', submittedAt: '', arrayIndices: [0, 1, 2, 3, 4, 5, 6], trials: [0, 1, 2, 3, 4, 5, 6].map((i) => ({ index: i, arrayIndex: i, dir: plan.trials[i].dir })), options: {} },
+    ] }));
+    writeStatus(td(0), { status: 'finished', steps: 1024 });
+    writeFileSync(studyFiles.finalEval(td(0)), JSON.stringify({ episodes: 2, deterministic: true, returns: [1, 2], mean: 1.5, steps: 1024 }));
+    writeStatus(td(3), { status: 'stopped', steps: 512 }); // cancelled after a checkpoint: Slurm says FAILED (exit 75)
+    writeStatus(td(4), { status: 'failed', message: 'NaN in the policy loss' });
+    const bin = mkdtempSync(join(root, 'fake-slurm-'));
+    writeFileSync(join(bin, 'squeue'), '#!/bin/sh\necho "$*" >> ' + join(bin, 'calls') + '\nprintf "50|1|PD|JobArrayTaskLimit|0|\\n50|2|PD|BeginTime|1|\\n50|3|F|NonZeroExitCode|0|\\n50|4|F|NonZeroExitCode|0|\\n50|5|R|None|2|\\n"\n', { mode: 0o755 });
+    writeFileSync(join(bin, 'sacct'), '#!/bin/sh\necho "sacct $*" >> ' + join(bin, 'calls') + '\nprintf "50_0|COMPLETED\\n50_6|OUT_OF_MEMORY\\n"\n', { mode: 0o755 });
+    const v = slurmTrialStates(dir, { PATH: `${bin}:/usr/bin:/bin` })!;
+    expect(v.warning).toBeUndefined();
+    expect(v.trials.map((t) => t.state)).toEqual(['finished', 'pending', 'requeued', 'stopped', 'failed', 'running', 'failed', 'not submitted']);
+    expect(v.trials[1].detail).toContain('job 50_1 PD (JobArrayTaskLimit)');
+    expect(v.trials[5]).toMatchObject({ restarts: 2, jobId: '50', arrayIndex: 5 });
+    expect(v.trials[4].detail).toContain('NaN in the policy loss');
+    expect(v.trials[6].detail).toMatch(/OUT_OF_MEMORY.*slurm-logs\/50_6\.out/);
+    // Only the latest submission is asked about, and sacct only for what squeue did not list.
+    const calls = readFileSync(join(bin, 'calls'), 'utf8');
+    expect(calls).toMatch(/-j 50 /);
+    expect(calls).not.toMatch(/\b40\b/);
+    expect(calls).toMatch(/sacct .* -j 50\n/);
+    // squeue not answering: a warning, so run() does not take queued tasks for ended ones.
+    writeFileSync(join(bin, 'squeue'), '#!/bin/sh\necho "squeue: error: Unable to contact slurm controller" >&2\nexit 1\n', { mode: 0o755 });
+    expect(slurmTrialStates(dir, { PATH: `${bin}:/usr/bin:/bin` })!.warning).toMatch(/Unable to contact slurm controller/);
   });
 
   describe('the batch script, run by bash with a stand-in trial and scontrol', () => {

@@ -281,19 +281,25 @@ const REQUEUED = new Set(['RQ', 'REQUEUED', 'RF', 'REQUEUE_FED', 'RH', 'REQUEUE_
 const ACTIVE = new Set(['R', 'RUNNING', 'CG', 'COMPLETING', 'CF', 'CONFIGURING', 'S', 'SUSPENDED', 'ST', 'STOPPED', 'SO', 'STAGE_OUT', 'SI', 'SIGNALING']);
 const FAILED_STATES = new Set(['F', 'FAILED', 'TO', 'TIMEOUT', 'NF', 'NODE_FAIL', 'OOM', 'OUT_OF_MEMORY', 'BF', 'BOOT_FAIL', 'DL', 'DEADLINE']);
 
-/** Slurm's current view of the given jobs' array tasks: squeue, then sacct (where accounting is on) for tasks squeue no longer lists. */
-export function querySlurm(jobIds: readonly string[], env?: NodeJS.ProcessEnv): { tasks: Map<string, SlurmTaskState>; warning?: string } {
+/**
+ * Slurm's current view of these array tasks ("JOB_INDEX"): squeue, then sacct (where accounting
+ * is on) for the tasks squeue no longer lists (the controller forgets ended jobs after MinJobAge).
+ */
+export function querySlurm(taskKeys: readonly string[], env?: NodeJS.ProcessEnv): { tasks: Map<string, SlurmTaskState>; warning?: string } {
   const run = runner(env);
   const tasks = new Map<string, SlurmTaskState>();
+  const jobIds = [...new Set(taskKeys.map((k) => k.split('_')[0]))];
   if (jobIds.length === 0) return { tasks };
   const key = (t: { jobId: string; arrayIndex: number }) => `${t.jobId}_${t.arrayIndex}`;
   let warning: string | undefined;
   const q = run('squeue', ['-h', '-r', '--states=all', '-j', jobIds.join(','), '-O', SQUEUE_FORMAT]);
   if (q.status === 0) for (const t of parseSqueue(q.stdout)) tasks.set(key(t), t);
   else if (!/Invalid job id/i.test(q.stderr ?? '')) warning = `squeue: ${slurmFailure('squeue', q).message}`;
-  // Jobs the controller has forgotten (MinJobAge): accounting may still know them.
-  const a = run('sacct', ['-n', '-P', '-X', '-o', 'JobID,State', '-j', jobIds.join(',')]);
-  if (a.status === 0) for (const t of parseSacct(a.stdout)) if (!tasks.has(key(t))) tasks.set(key(t), t);
+  const missing = [...new Set(taskKeys.filter((k) => !tasks.has(k)).map((k) => k.split('_')[0]))];
+  if (missing.length) {
+    const a = run('sacct', ['-n', '-P', '-X', '-o', 'JobID,State', '-j', missing.join(',')]);
+    if (a.status === 0) for (const t of parseSacct(a.stdout)) if (!tasks.has(key(t))) tasks.set(key(t), t);
+  }
   return { tasks, warning };
 }
 
@@ -320,7 +326,7 @@ export function slurmTrialStates(dir: string, env?: NodeJS.ProcessEnv): { trials
   const plan = readPlan(dir);
   const latest = new Map<number, { jobId: string; arrayIndex: number }>();
   for (const s of record.submissions) for (const t of s.trials) latest.set(t.index, { jobId: s.jobId, arrayIndex: t.arrayIndex });
-  const { tasks, warning } = querySlurm([...new Set([...latest.values()].map((l) => l.jobId))], env);
+  const { tasks, warning } = querySlurm([...latest.values()].map((l) => `${l.jobId}_${l.arrayIndex}`), env);
   const trials = plan.trials.map((t): SlurmTrialState => {
     const td = studyFiles.trialDir(dir, t);
     const sub = latest.get(t.index);
@@ -338,6 +344,9 @@ export function slurmTrialStates(dir: string, env?: NodeJS.ProcessEnv): { trials
     }
     if (task && ACTIVE.has(task.state)) return { ...base, state: 'running', detail: `${where} ${task.state}${restarts}` };
     if (st.status === 'failed') return { ...base, state: 'failed', detail: `${where}: ${st.message ?? 'failed'}` };
+    // Checkpointed and stopped (cancelled, preempted, a time limit): Slurm may call that FAILED
+    // (exit 75) or TIMEOUT, but the trial continues from its checkpoint.
+    if (st.status === 'stopped') return { ...base, state: 'stopped', detail: `${where}${task ? ` ${task.state}` : ''}${restarts}; resumable (study run --resume ${dir} --executor slurm)` };
     if (task && FAILED_STATES.has(task.state)) {
       return { ...base, state: 'failed', detail: `${where} ended ${task.state}${task.reason && task.reason !== 'None' ? ` (${task.reason})` : ''} without finishing; log: ${slurmFiles.taskLog(dir, sub.jobId, sub.arrayIndex)}` };
     }
