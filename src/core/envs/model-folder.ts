@@ -5,7 +5,7 @@
 //
 // Path rules, as MuJoCo 3.3 resolves them (checked against the WASM build, see test/robots-*.ts):
 //   - <include file> and <model file>: relative to the main XML's folder, else to the including file's folder;
-//   - <mesh file>, <hfield file>, <skin file>: main folder + compiler meshdir (else assetdir), else the
+//   - <mesh file>, <hfield file>, <skin file>, <flexcomp file>: main folder + compiler meshdir (else assetdir), else the
 //     declaring file's folder; <texture file / fileright …>: the same with texturedir;
 //   - compiler attributes apply to the whole model, the last one in document order wins;
 //     strippath="true" drops the directories of every asset file name.
@@ -69,6 +69,8 @@ const ASSET_ATTRS: Readonly<Record<string, { attrs: readonly string[]; dir: 'mes
   mesh: { attrs: ['file'], dir: 'mesh' },
   hfield: { attrs: ['file'], dir: 'mesh' },
   skin: { attrs: ['file'], dir: 'mesh' },
+  // <flexcomp type="mesh|gmsh" file="…"> reads a mesh file too (found through meshdir).
+  flexcomp: { attrs: ['file'], dir: 'mesh' },
   texture: { attrs: ['file', 'fileright', 'fileleft', 'fileup', 'filedown', 'filefront', 'fileback'], dir: 'texture' },
 };
 const XML_REFS = new Set(['include', 'model']);
