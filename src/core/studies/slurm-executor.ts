@@ -395,7 +395,13 @@ export function submitStudy(dir: string, indices: readonly number[], opts: Slurm
     options: { ...recorded, node, lab, signalSeconds: o.signalSeconds },
   };
   const record: SlurmRecord = { version: 1, submissions: [...(prev?.submissions ?? []), sub] };
-  writeFileAtomic(slurmFiles.record(dir), JSON.stringify(record, null, 2) + '\n');
+  try {
+    writeFileAtomic(slurmFiles.record(dir), JSON.stringify(record, null, 2) + '\n');
+  } catch (e) {
+    // A job nobody can find again must not run: take it back.
+    const c = runner(o.env)('scancel', [sub.jobId]);
+    throw new SlurmError(`could not record job ${sub.jobId} in ${slurmFiles.record(dir)} (${(e as Error).message}); ${c.status === 0 ? 'the job was cancelled' : `cancel it yourself: scancel ${sub.jobId}`}`);
+  }
   return sub;
 }
 
@@ -427,7 +433,14 @@ export class SlurmExecutor implements StudyExecutor {
   async submit(studyDir: string, trialIndices: readonly number[]): Promise<string> {
     const dir = resolve(studyDir);
     if (trialIndices.length === 0) return `${dir}: every trial is finished; nothing to submit`;
-    const s = submitStudy(dir, trialIndices, this.opts);
+    let s: SlurmSubmission;
+    try {
+      s = submitStudy(dir, trialIndices, this.opts);
+    } catch (e) {
+      if (!(e instanceof SlurmError)) throw e;
+      // Slurm's own words first; then where the (unsubmitted) study folder is.
+      throw new SlurmError(`${e.message}\nnothing was submitted; the study folder is ${dir} (submit it with: policy-lab study run --resume ${dir} --executor slurm …)`);
+    }
     return [
       `submitted job array ${s.jobId} (${s.trials.length} trial${s.trials.length > 1 ? 's' : ''}, array ${arraySpec(s.arrayIndices, this.opts.maxParallel)}) from ${slurmFiles.script(dir)}`,
       `follow it:  policy-lab study status ${dir}   (logs: ${slurmFiles.logs(dir)}/)`,
