@@ -1,7 +1,7 @@
 // The 3D view: a scene built once per RenderDescription; per frame only poses are copied into
 // the existing meshes. Renders on demand (new poses, camera moves, resize), follows trackBody.
 import {
-  AmbientLight, Color, DirectionalLight, Fog, GridHelper, HemisphereLight, Mesh, MeshStandardMaterial, PCFSoftShadowMap, PerspectiveCamera, PlaneGeometry, Scene,
+  AmbientLight, Box3, Color, DirectionalLight, Fog, GridHelper, HemisphereLight, Mesh, MeshStandardMaterial, PCFSoftShadowMap, PerspectiveCamera, PlaneGeometry, Scene,
   SRGBColorSpace, Vector3, WebGLRenderer, type Object3D,
 } from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
@@ -44,6 +44,7 @@ export class SceneView {
   private readonly followPos = new Vector3();
   private readonly lastFollow = new Vector3();
   private readonly delta = new Vector3();
+  private readonly box = new Box3();
   private hasPlane = false;
   private showCollision = false;
   /** Camera follows the tracked body (the viewer's "follow root"), else it stays where orbited. */
@@ -250,9 +251,10 @@ export class SceneView {
     this.tracked.getWorldPosition(this.followPos);
     if (this.needsAim) {
       this.needsAim = false;
-      // First frame of a model: aim at the body from a sensible distance.
+      // First frame of a model: aim at the body from a sensible distance (closer for small robots).
       this.controls.target.copy(this.followPos);
-      this.camera.position.copy(this.followPos).add(this.delta.set(1.7, 0.9, 2.3));
+      const scale = this.aimScale();
+      this.camera.position.copy(this.followPos).add(this.delta.set(1.7, 0.9, 2.3).multiplyScalar(scale));
       this.lastFollow.copy(this.followPos);
     }
     if (!this.followBody) return;
@@ -265,6 +267,21 @@ export class SceneView {
     this.lastFollow.add(this.delta);
     this.sun.position.set(this.lastFollow.x + 4, 8, this.lastFollow.z + 3);
     this.sun.target.position.copy(this.lastFollow);
+  }
+
+  /**
+   * 1 for robots about a metre across or larger; down to 0.25 for small ones (a 40 cm quadruped),
+   * from the bounding box of the drawn geoms other than planes at the first frame.
+   */
+  private aimScale(): number {
+    const box = this.box.makeEmpty();
+    const geoms = this.model?.geoms ?? [];
+    this.objects.forEach((o, i) => {
+      if (o?.visible && geoms[i] && geoms[i].type !== 'plane' && geoms[i].type !== 'hfield') box.expandByObject(o);
+    });
+    if (box.isEmpty()) return 1;
+    const radius = box.getSize(this.delta).length() / 2;
+    return Math.min(1, Math.max(0.25, radius / 0.6));
   }
 
   private resize(): void {
