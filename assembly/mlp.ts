@@ -244,10 +244,107 @@ function matmulBT(a: usize, rows: i32, k: i32, bm: usize, n: i32, y: usize): voi
   }
 }
 
-/** dst = srcᵀ ([rows, cols] → [cols, rows]). */
-function transpose(src: usize, rows: i32, cols: i32, dst: usize): void {
-  for (let r = 0; r < rows; r++)
-    for (let c = 0; c < cols; c++) store<f32>(f(dst, c * rows + r), load<f32>(f(src, r * cols + c)));
+/**
+ * dw = xᵀ·dz for x [rows, inDim] and dz [rows, outDim] without a transposed copy of x: the sum
+ * runs over rows, four columns of x (four rows of dw) share each load of dz, eight outputs at a
+ * time where there are eight; rows are swept in blocks of KB, as in matmul.
+ */
+function matmulTA(x: usize, rows: i32, inDim: i32, dz: usize, outDim: i32, dw: usize): void {
+  for (let r0 = 0; r0 < rows; r0 += KB) matmulTABlock(x, inDim, dz, outDim, dw, r0, min(rows, r0 + KB), r0 > 0);
+}
+
+function matmulTABlock(x: usize, inDim: i32, dz: usize, outDim: i32, dw: usize, r0: i32, r1: i32, add: bool): void {
+  const o8 = outDim & ~7, o4 = outDim & ~3, xs = (<usize>inDim) << 2, zs = (<usize>outDim) << 2;
+  const zero = f32x4.splat(<f32>0);
+  let i = 0;
+  for (; i + 4 <= inDim; i += 4) {
+    const y0 = f(dw, i * outDim), y1 = f(y0, outDim), y2 = f(y1, outDim), y3 = f(y2, outDim);
+    let o = 0;
+    for (; o < o8; o += 8) {
+      let a0 = zero, a1 = zero, a2 = zero, a3 = zero, c0 = zero, c1 = zero, c2 = zero, c3 = zero;
+      if (add) {
+        a0 = v128.load(f(y0, o)); c0 = v128.load(f(y0, o + 4));
+        a1 = v128.load(f(y1, o)); c1 = v128.load(f(y1, o + 4));
+        a2 = v128.load(f(y2, o)); c2 = v128.load(f(y2, o + 4));
+        a3 = v128.load(f(y3, o)); c3 = v128.load(f(y3, o + 4));
+      }
+      let xp = f(x, r0 * inDim + i), zp = f(dz, r0 * outDim + o);
+      for (let r = r0; r < r1; r++) {
+        const wl = v128.load(zp), wh = v128.load(zp, 16);
+        const s0 = f32x4.splat(load<f32>(xp)), s1 = f32x4.splat(load<f32>(xp, 4));
+        const s2 = f32x4.splat(load<f32>(xp, 8)), s3 = f32x4.splat(load<f32>(xp, 12));
+        a0 = f32x4.add(a0, f32x4.mul(s0, wl));
+        c0 = f32x4.add(c0, f32x4.mul(s0, wh));
+        a1 = f32x4.add(a1, f32x4.mul(s1, wl));
+        c1 = f32x4.add(c1, f32x4.mul(s1, wh));
+        a2 = f32x4.add(a2, f32x4.mul(s2, wl));
+        c2 = f32x4.add(c2, f32x4.mul(s2, wh));
+        a3 = f32x4.add(a3, f32x4.mul(s3, wl));
+        c3 = f32x4.add(c3, f32x4.mul(s3, wh));
+        xp += xs;
+        zp += zs;
+      }
+      v128.store(f(y0, o), a0);
+      v128.store(f(y0, o + 4), c0);
+      v128.store(f(y1, o), a1);
+      v128.store(f(y1, o + 4), c1);
+      v128.store(f(y2, o), a2);
+      v128.store(f(y2, o + 4), c2);
+      v128.store(f(y3, o), a3);
+      v128.store(f(y3, o + 4), c3);
+    }
+    for (; o < o4; o += 4) {
+      let a0 = zero, a1 = zero, a2 = zero, a3 = zero;
+      if (add) {
+        a0 = v128.load(f(y0, o)); a1 = v128.load(f(y1, o)); a2 = v128.load(f(y2, o)); a3 = v128.load(f(y3, o));
+      }
+      let xp = f(x, r0 * inDim + i), zp = f(dz, r0 * outDim + o);
+      for (let r = r0; r < r1; r++) {
+        const wv = v128.load(zp);
+        a0 = f32x4.add(a0, f32x4.mul(f32x4.splat(load<f32>(xp)), wv));
+        a1 = f32x4.add(a1, f32x4.mul(f32x4.splat(load<f32>(xp, 4)), wv));
+        a2 = f32x4.add(a2, f32x4.mul(f32x4.splat(load<f32>(xp, 8)), wv));
+        a3 = f32x4.add(a3, f32x4.mul(f32x4.splat(load<f32>(xp, 12)), wv));
+        xp += xs;
+        zp += zs;
+      }
+      v128.store(f(y0, o), a0);
+      v128.store(f(y1, o), a1);
+      v128.store(f(y2, o), a2);
+      v128.store(f(y3, o), a3);
+    }
+    for (; o < outDim; o++) {
+      let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
+      if (add) {
+        s0 = load<f32>(f(y0, o)); s1 = load<f32>(f(y1, o)); s2 = load<f32>(f(y2, o)); s3 = load<f32>(f(y3, o));
+      }
+      for (let r = r0; r < r1; r++) {
+        const zv = load<f32>(f(dz, r * outDim + o)), xr = f(x, r * inDim + i);
+        s0 += load<f32>(xr) * zv;
+        s1 += load<f32>(xr, 4) * zv;
+        s2 += load<f32>(xr, 8) * zv;
+        s3 += load<f32>(xr, 12) * zv;
+      }
+      store<f32>(f(y0, o), s0);
+      store<f32>(f(y1, o), s1);
+      store<f32>(f(y2, o), s2);
+      store<f32>(f(y3, o), s3);
+    }
+  }
+  for (; i < inDim; i++) {
+    const yr = f(dw, i * outDim);
+    let o = 0;
+    for (; o < o4; o += 4) {
+      let a = add ? v128.load(f(yr, o)) : zero;
+      for (let r = r0; r < r1; r++) a = f32x4.add(a, f32x4.mul(f32x4.splat(load<f32>(f(x, r * inDim + i))), v128.load(f(dz, r * outDim + o))));
+      v128.store(f(yr, o), a);
+    }
+    for (; o < outDim; o++) {
+      let s: f32 = add ? load<f32>(f(yr, o)) : 0;
+      for (let r = r0; r < r1; r++) s += load<f32>(f(x, r * inDim + i)) * load<f32>(f(dz, r * outDim + o));
+      store<f32>(f(yr, o), s);
+    }
+  }
 }
 
 /** y = act(x·W + b) for `rows` rows (y padded to a multiple of four floats). */
@@ -259,10 +356,9 @@ export function denseForward(x: usize, rows: i32, inDim: i32, w: usize, b: usize
 /**
  * Backward through y = act(x·W + b) (y, dy padded to four floats): `dy` (dL/dy, [rows, outDim]) is overwritten by dL/dz;
  * writes dW = xᵀ·dz and db = Σ_rows dz, and dx = dz·Wᵀ unless dx is 0 (the first layer).
- * dW runs through matmul on xᵀ, copied into `scratch` (≥ rows·inDim floats); dx as dot
- * products along W's rows.
+ * dW sums over rows without a transposed copy of x (matmulTA); dx as dot products along W's rows.
  */
-export function denseBackward(x: usize, rows: i32, inDim: i32, w: usize, outDim: i32, y: usize, act: i32, dy: usize, dw: usize, db: usize, dx: usize, scratch: usize): void {
+export function denseBackward(x: usize, rows: i32, inDim: i32, w: usize, outDim: i32, y: usize, act: i32, dy: usize, dw: usize, db: usize, dx: usize): void {
   if (act != 0) activationGradInPlace(dy, y, rows * outDim, act);
   const o4 = outDim & ~3;
   let o = 0;
@@ -276,8 +372,7 @@ export function denseBackward(x: usize, rows: i32, inDim: i32, w: usize, outDim:
     for (let r = 0; r < rows; r++) s += load<f32>(f(dy, r * outDim + o));
     store<f32>(f(db, o), s);
   }
-  transpose(x, rows, inDim, scratch);
-  matmul(scratch, inDim, rows, dy, 0, outDim, dw);
+  matmulTA(x, rows, inDim, dy, outDim, dw);
   if (dx != 0) matmulBT(dy, rows, outDim, w, inDim, dx);
 }
 

@@ -41,6 +41,8 @@ const SHAPES: Shape[] = [
   { obsDim: 17, actDim: 6, hidden: [64, 64], activation: 'tanh', rows: 64 },
   { obsDim: 5, actDim: 3, hidden: [7, 9], activation: 'relu', rows: 13 },
   { obsDim: 11, actDim: 2, hidden: [16], activation: 'elu', rows: 6 },
+  // More rows than the kernels' block of 128: the sums over rows are carried across blocks.
+  { obsDim: 9, actDim: 5, hidden: [13, 10], activation: 'tanh', rows: 301 },
 ];
 
 function netConfig(l: Layout, s: Shape, critic: NetConfig['critic'] = 'v'): NetConfig {

@@ -9,7 +9,7 @@ import { MLP_WASM_BASE64 } from './mlp-wasm.gen.js';
 interface KernelExports {
   readonly memory: WebAssembly.Memory;
   denseForward(x: number, rows: number, inDim: number, w: number, b: number, outDim: number, y: number, act: number): void;
-  denseBackward(x: number, rows: number, inDim: number, w: number, outDim: number, y: number, act: number, dy: number, dw: number, db: number, dx: number, scratch: number): void;
+  denseBackward(x: number, rows: number, inDim: number, w: number, outDim: number, y: number, act: number, dy: number, dw: number, db: number, dx: number): void;
   sumSquares(g: number, n: number): number;
   adam(theta: number, g: number, m: number, v: number, n: number, scale: number, b1: number, b2: number, lrOverBc1: number, invBc2: number, eps: number): void;
   rmsprop(theta: number, g: number, v: number, n: number, scale: number, alpha: number, lr: number, eps: number): void;
@@ -85,13 +85,10 @@ export class WasmMlpStack {
   /** Per layer: its outputs [maxRows, outDim], and dL/d(outputs) (overwritten by dL/dz). */
   private readonly out: number[];
   readonly dOut: number[];
-  /** xᵀ for the weight gradients. */
-  private readonly scratch: number;
 
   constructor(private readonly a: WasmArena, readonly layers: readonly WasmDense[], readonly maxRows: number, private readonly gradShift: number) {
     this.out = layers.map((l) => a.alloc(maxRows * l.outDim));
     this.dOut = layers.map((l) => a.alloc(maxRows * l.outDim));
-    this.scratch = a.alloc(Math.max(...layers.map((l) => maxRows * l.inDim)));
   }
 
   /** Runs rows of the input at float offset x; returns the float offset of the last layer's output. */
@@ -116,7 +113,7 @@ export class WasmMlpStack {
       const l = layers[k];
       const inp = k === 0 ? x : out[k - 1];
       a.k.denseBackward(a.ptr(inp), rows, l.inDim, a.ptr(l.w), l.outDim, a.ptr(out[k]), l.act, a.ptr(dOut[k]),
-        a.ptr(l.w + gradShift), a.ptr(l.b + gradShift), k > 0 ? a.ptr(dOut[k - 1]) : dx >= 0 ? a.ptr(dx) : 0, a.ptr(this.scratch));
+        a.ptr(l.w + gradShift), a.ptr(l.b + gradShift), k > 0 ? a.ptr(dOut[k - 1]) : dx >= 0 ? a.ptr(dx) : 0);
     }
   }
 
