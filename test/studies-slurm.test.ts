@@ -247,6 +247,23 @@ describe.skipIf(Boolean(skip))('studies on a real Slurm cluster', () => {
     expect(JSON.parse(report.stdout).variants[0].trials.map((t: { status: string }) => t.status)).toEqual(['finished', 'finished', 'finished']);
   }, 400_000);
 
+  it('run() aborted (Ctrl-C with --wait) cancels the tasks: the running trial checkpoints, the queued one never starts', async () => {
+    const dir = newStudy({ name: 'abort', ...PPO, steps: 300_000, seeds: [1, 2], checkpointEvery: 8 });
+    const td = (i: number) => studyFiles.trialDir(dir, readPlan(dir).trials[i]);
+    const ac = new AbortController();
+    const done = new SlurmExecutor({ ...slurm, maxParallel: 1, time: '10', pollMs: 500 }).run(dir, [0, 1], {
+      signal: ac.signal,
+      onProgress: (p) => { if (p.index === 0 && p.steps >= 8 * STEPS_PER_UPDATE) ac.abort(); },
+    });
+    const res = await done;
+    expect(res.stopped).toEqual([0]);
+    expect(res.notStarted).toEqual([1]);
+    expect(readStatus(td(0))).toMatchObject({ status: 'stopped' });
+    expect(readStatus(td(0)).steps).toBeGreaterThan(0);
+    expect(readStatus(td(1)).status).toBe('created');
+    await until('nothing queued', () => cluster.run('squeue', ['-h', '-o', '%i']).stdout.trim() === '', 60_000, cluster);
+  }, 300_000);
+
   it('a submission to a partition that does not exist fails with Slurm\'s message and records nothing', async () => {
     const dir = newStudy({ name: 'bad-partition', ...PPO, steps: 1024, seeds: [1, 2] });
     expect(() => submitStudy(dir, [0, 1], { ...slurm, partition: 'no-such-partition' })).toThrow(SlurmError);

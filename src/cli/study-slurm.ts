@@ -27,7 +27,7 @@ export const SLURM_HELP = `On a Slurm cluster (--executor slurm): one job array,
   --sbatch-arg <option>    one more #SBATCH option, verbatim (repeatable), e.g. --sbatch-arg=--account=abc
   --node <path>            Node executable on the compute nodes (default: this one, ${process.execPath})
   --lab <path>             Policy Lab install on the compute nodes (default: this one)
-  --wait                   stay and show progress until every trial ended (Ctrl-C stops waiting, not the jobs)
+  --wait                   stay and show progress until every trial ended (Ctrl-C cancels the tasks: they checkpoint)
 The study folder must be on a filesystem the compute nodes share (it holds study.sbatch, slurm.json, slurm-logs/).`;
 
 /** Pulls the repeatable `--sbatch-arg X` / `--sbatch-arg=X` out of argv (the shared parser refuses repeats). */
@@ -67,8 +67,6 @@ export function slurmOptionsFrom(flags: Map<string, string>, sbatchArgs: readonl
     sbatchArgs: sbatchArgs.length ? [...sbatchArgs] : undefined,
     node: flags.get('node') !== undefined ? resolve(flags.get('node')!) : undefined,
     lab: flags.get('lab') !== undefined ? resolve(flags.get('lab')!) : undefined,
-    // `study run --wait`: Ctrl-C on the login node stops waiting; the jobs are the cluster's.
-    cancelOnAbort: false,
   };
 }
 
