@@ -4,7 +4,7 @@
 //
 // Common to all three
 //   Initial state: the keyframe named 'home' (else the first keyframe, else qpos0), plus uniform
-//   reset noise U(±resetNoise) on joint positions (not the root's) and on every velocity.
+//   reset noise U(±resetNoise) on hinge and slide positions (not the root's) and on every velocity.
 //   Actions: one per actuator. A position actuator's action a ∈ [-1, 1] is an offset from the
 //   keyframe's ctrl, scaled into its ctrlrange: ctrl = clip(home + actionScale·a·(hi−lo)/2, lo, hi)
 //   (actionScale 0.5). Other actuators (motors) take the action as ctrl, clamped to ctrlrange.
@@ -60,6 +60,7 @@ export interface RobotTaskOptions {
 
 const JNT_FREE = 0;
 const JNT_BALL = 1;
+const JNT_SLIDE = 2;
 const OBJ_BODY = 1;
 const OBJ_JOINT = 3;
 const OBJ_SITE = 6;
@@ -235,8 +236,10 @@ function layoutOf(mj: Mujoco, model: MjModel, task: RobotTask, o: RobotTaskOptio
     for (let k = 0; k < nq; k++) jq.push(qadr[j] + k);
     for (let k = 0; k < nv; k++) jv.push(dadr[j] + k);
     if (nq === 1) {
-      sampleLo.push(jLimited[j] ? jRange[2 * j] : -Math.PI);
-      sampleHi.push(jLimited[j] ? jRange[2 * j + 1] : Math.PI);
+      // Unlimited: a hinge turns all the way round; a slide gets half a metre each way.
+      const free = t === JNT_SLIDE ? 0.5 : Math.PI;
+      sampleLo.push(jLimited[j] ? jRange[2 * j] : -free);
+      sampleHi.push(jLimited[j] ? jRange[2 * j + 1] : free);
     } else {
       for (let k = 0; k < nq; k++) { sampleLo.push(NaN); sampleHi.push(NaN); } // not sampled
     }
@@ -375,7 +378,8 @@ export class RobotEnv extends MujocoEnv {
       x[n + X_TARGET] = x[n + X_TARGET + 1] = x[n + X_TARGET + 2] = 0;
     }
     qpos.set(L.homeQpos);
-    for (let k = 0; k < L.jq.length; k++) qpos[L.jq[k]] += this.rng.uniform(-s, s);
+    // Noise on hinge and slide positions only (quaternions of ball or free joints stay unit).
+    for (let k = 0; k < L.jq.length; k++) if (Number.isFinite(L.sampleLo[k])) qpos[L.jq[k]] += this.rng.uniform(-s, s);
     for (let i = 0; i < this.nv; i++) qvel[i] = this.rng.uniform(-s, s);
     ctrl.set(L.homeCtrl);
     if (this.na > 0) this.v.act.set(L.homeAct);
