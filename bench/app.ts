@@ -99,7 +99,7 @@ async function viewerBeside(page: Page, serve: ServeHandle, task: string, pairs:
   const backend = serve.backend;
   await page.selectOption('#task', task);
   await page.selectOption('#algo', 'ppo');
-  await page.fill('[data-field="totalSteps"]', '10000000');
+  await page.fill('.sidebar [data-field="totalSteps"]', '10000000');
   // Latency is measured with swap-at-once; the default swaps at the next episode start.
   backend.viewer.control({ swapAtOnce: true, paused: false, speed: 1, deterministic: true });
   const metrics: { update: number; t: number; sps: number }[] = [];

@@ -65,18 +65,18 @@ describe.skipIf(!hasChromium)('lab in the browser (serve mode)', () => {
     expect(await page.locator('#task').inputValue()).toBe('InvertedPendulum');
     await page.selectOption('#algo', 'ppo');
     // Small rollouts so updates (and curve points) come quickly on two shared cores.
-    await page.fill('[data-field="numSteps"]', '256');
-    await page.fill('[data-field="numMinibatches"]', '4');
-    await page.fill('[data-field="updateEpochs"]', '2');
-    await page.fill('[data-field="checkpointEvery"]', '1');
-    await page.fill('[data-field="totalSteps"]', '200000');
+    await page.fill('.sidebar [data-field="numSteps"]', '256');
+    await page.fill('.sidebar [data-field="numMinibatches"]', '4');
+    await page.fill('.sidebar [data-field="updateEpochs"]', '2');
+    await page.fill('.sidebar [data-field="checkpointEvery"]', '1');
+    await page.fill('.sidebar [data-field="totalSteps"]', '200000');
     await page.screenshot({ path: path.join(SHOTS, 'lab-01-setup.png') });
 
     // A bad value is caught in the page before anything is sent.
-    await page.fill('[data-field="gamma"]', '7');
+    await page.fill('.sidebar [data-field="gamma"]', '7');
     expect(await page.locator('#train').isDisabled()).toBe(true);
     expect(await page.locator('#form-problem').textContent()).toMatch(/gamma: must be ≤ 1/);
-    await page.fill('[data-field="gamma"]', '0.99');
+    await page.fill('.sidebar [data-field="gamma"]', '0.99');
 
     await page.click('#train');
     const first = await until('two curve points', stats, (v) => v.metricsPoints >= 2, 240_000);
@@ -174,7 +174,7 @@ describe.skipIf(!hasChromium)('lab in the browser (serve mode)', () => {
     // Ctrl+drag on a HalfCheetah's torso (no episode end can undo the push): the viewer pulls it
     // up toward the cursor, and the line shows while held.
     await page.selectOption('#task', 'HalfCheetah');
-    await page.fill('[data-field="totalSteps"]', '200000');
+    await page.fill('.sidebar [data-field="totalSteps"]', '200000');
     await page.click('#train');
     await until('the viewer playing HalfCheetah', vs, (v) => /HalfCheetah/.test(v.label) && v.update >= 0 && v.states > 10, 120_000);
     await page.waitForTimeout(500);

@@ -1,12 +1,14 @@
-// An in-process stand-in for a trainer process that behaves like one over time (a swinging
-// cart-pole, rising returns, checkpoints, pause/resume/stop, evaluation, crashes on demand),
-// so browser tests of the UI's flows do not depend on learning speed.
+// An in-process stand-in for a trainer process that behaves like one over time (rising
+// returns, checkpoints, pause/resume/stop, evaluation, crashes on demand), so browser tests of the UI's flows do not depend on learning speed; and one for the viewer
+// process (a swinging cart-pole).
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { RenderDescription } from '../../src/core/envs/types.js';
 import type { HostToTrainer, MetricsRow, RunConfig, TrainerToHost } from '../../src/core/protocol.js';
 import type { RunInfo } from '../../src/backend/api.js';
 import type { BackendDeps, TrainerProcess } from '../../src/backend/lab-backend.js';
+import type { ViewerProcessLike } from '../../src/backend/viewer-service.js';
+import type { HostToViewer, ViewerToHost } from '../../src/core/viewer/messages.js';
 import { fakeCatalog, metricsRow } from '../app-fakes.js';
 
 export const CARTPOLE: RenderDescription = {
@@ -98,6 +100,34 @@ export class ScriptedTrainer implements TrainerProcess {
   }
 }
 
+/** A stand-in for the viewer process: on load it shows the cart-pole and swings it ~30 times a second. */
+export class ScriptedViewer implements ViewerProcessLike {
+  private msg: ((m: ViewerToHost) => void)[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  readonly sent: HostToViewer[] = [];
+  send(m: HostToViewer): void {
+    this.sent.push(m);
+    if (m.type !== 'load' && m.type !== 'play') return;
+    for (const cb of this.msg) cb({ type: 'viewer-model', label: 'scripted', spec: fakeCatalog.tasks[0], render: CARTPOLE, pushable: false });
+    if (this.timer) return;
+    const poses = new Float32Array(CARTPOLE.geoms.length * STRIDE);
+    let seq = 0;
+    const settings = { paused: false, speed: 1, deterministic: true, swapAtOnce: false };
+    this.timer = setInterval(() => {
+      seq++;
+      writePoses(poses, 0, seq / 30);
+      const state: ViewerToHost = {
+        type: 'viewer-state', seq, simTime: seq / 30, poses, mu: new Float32Array([Math.sin(seq / 20)]), std: new Float32Array([0.4]),
+        episode: Math.floor(seq / 100), episodeStep: seq % 100, episodeReturn: seq % 100, update: 1, steps: 128, push: new Float32Array(0), settings,
+      };
+      for (const cb of this.msg) cb(state);
+    }, 33);
+  }
+  onMessage(cb: (m: ViewerToHost) => void): void { this.msg.push(cb); }
+  onExit(): void {}
+  kill(): void { if (this.timer) clearInterval(this.timer); this.timer = null; }
+}
+
 async function readMetrics(dir: string): Promise<MetricsRow[]> {
   const text = await readFile(path.join(dir, 'metrics.jsonl'), 'utf8').catch(() => '');
   return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as MetricsRow);
@@ -109,6 +139,7 @@ export function scriptedDeps(): BackendDeps & { spawned: ScriptedTrainer[] } {
   return {
     spawned,
     spawnTrainer: () => { const t = new ScriptedTrainer(); spawned.push(t); return t; },
+    spawnViewer: () => new ScriptedViewer(),
     newRunDir: async (root, config) => {
       const dir = path.join(root, `run-${String(++n).padStart(3, '0')}-${config.task}-${config.algo}`);
       await mkdir(dir, { recursive: true });
