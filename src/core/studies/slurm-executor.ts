@@ -12,8 +12,9 @@
 // Time limits and preemption: the script asks for USR1 before the limit (--signal=B:USR1@S) and
 // --requeue. The batch shell traps USR1 and TERM and passes them on to the trial (as SIGTERM),
 // which checkpoints and exits 75; after a USR1 the shell requeues its own array task
-// (scontrol requeue), which resumes from that checkpoint. A preemption or `scontrol requeue` sends SIGTERM to the trial directly: it
-// checkpoints, and Slurm requeues the task. Lost work: at most one checkpoint interval.
+// (scontrol requeue), which resumes from that checkpoint. A preemption or `scontrol requeue`
+// sends SIGTERM to the trial directly: it checkpoints, and Slurm requeues the task. Lost work:
+// at most one checkpoint interval.
 //
 // The study folder must be on a filesystem the submitting machine and the compute nodes share,
 // and the script runs the same Node executable and Policy Lab install as the submitter (or
