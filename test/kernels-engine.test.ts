@@ -359,6 +359,10 @@ describe('kernel engine: whole updates match the TF.js-op updates (gradKernel fu
         }
       }
       const sa = ker.snapshot(), sb = ref.snapshot();
+      // The engine's snapshot (read from the arena) is what the tf variables hold once written.
+      const saved = await ker.saveState();
+      expect(Array.from(sa.meanHead[0].w)).toEqual(Array.from(saved.tensors['net/mean.w']));
+      expect(Array.from(sa.trunk[0].b)).toEqual(Array.from(saved.tensors[`net/${(ker as unknown as { core: { net: ActorCritic } }).core.net.actorTrunk[0].name}.b`]));
       closeTo(sa.meanHead[0].w, sb.meanHead[0].w, 2e-3, 'mean head');
       const obs = Float32Array.of(0.01, -0.02, 0.03, 0.01);
       closeTo(ker.policyAt(obs).mu, ref.policyAt(obs).mu, 1e-3, 'policy at a state');

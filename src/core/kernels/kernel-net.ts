@@ -207,6 +207,12 @@ export class KernelNet {
     return norm;
   }
 
+  /** A copy of one variable's current value (snapshots during training, without the tf side). */
+  paramOf(v: tf.Variable): Float32Array {
+    const o = this.theta + this.off(v);
+    return this.arena.f32.slice(o, o + v.size);
+  }
+
   /** The gradient of one variable, as a view of the gradient region (tests, diagnostics). */
   gradOf(v: tf.Variable): Float32Array {
     const o = this.grad + this.off(v);

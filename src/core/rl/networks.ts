@@ -294,22 +294,22 @@ export class ActorCritic {
     }
   }
 
-  /** The actor as plain arrays (PolicySnapshot layout). */
-  actorSnapshot(): { trunk: DenseLayer[]; meanHead: DenseLayer[]; logStd?: Float32Array; logStdHead?: DenseLayer[] } {
-    const layer = (l: DenseVars): DenseLayer => ({
-      inDim: l.inDim, outDim: l.outDim, activation: l.activation,
-      w: Float32Array.from(l.w.dataSync() as Float32Array), b: Float32Array.from(l.b.dataSync() as Float32Array),
-    });
+  /**
+   * The actor as plain arrays (PolicySnapshot layout): copies of the variables, or of whatever
+   * `read` returns for each (the kernel engine, which holds the current values during training).
+   */
+  actorSnapshot(read: (v: tf.Variable) => Float32Array = readVariable): { trunk: DenseLayer[]; meanHead: DenseLayer[]; logStd?: Float32Array; logStdHead?: DenseLayer[] } {
+    const layer = (l: DenseVars): DenseLayer => ({ inDim: l.inDim, outDim: l.outDim, activation: l.activation, w: read(l.w), b: read(l.b) });
     return {
       trunk: this.actorTrunk.map(layer),
       meanHead: [layer(this.meanHead)],
-      logStd: this.logStd ? Float32Array.from(this.logStd.dataSync() as Float32Array) : undefined,
+      logStd: this.logStd ? read(this.logStd) : undefined,
       logStdHead: this.logStdHead ? [layer(this.logStdHead)] : undefined,
     };
   }
 
-  snapshot(extra: { obsNorm?: ObsNormSnapshot; squash: PolicySnapshot['squash']; low?: Float32Array; high?: Float32Array }): PolicySnapshot {
-    const a = this.actorSnapshot();
+  snapshot(extra: { obsNorm?: ObsNormSnapshot; squash: PolicySnapshot['squash']; low?: Float32Array; high?: Float32Array }, read: (v: tf.Variable) => Float32Array = readVariable): PolicySnapshot {
+    const a = this.actorSnapshot(read);
     return {
       kind: this.cfg.discrete ? 'categorical' : 'gaussian', obsDim: this.cfg.obsDim, actDim: this.cfg.actDim,
       obsNorm: extra.obsNorm, trunk: a.trunk, meanHead: a.meanHead, logStd: a.logStd, logStdHead: a.logStdHead,
@@ -321,6 +321,10 @@ export class ActorCritic {
   dispose(): void {
     for (const { v } of this.named) v.dispose();
   }
+}
+
+function readVariable(v: tf.Variable): Float32Array {
+  return Float32Array.from(v.dataSync() as Float32Array);
 }
 
 /** A dense stack evaluated in plain JS for up to maxRows rows, with preallocated scratch. */

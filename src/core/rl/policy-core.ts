@@ -365,9 +365,10 @@ export class PolicyCore {
     return { mu, std };
   }
 
+  /** The policy as plain arrays (read from the engine directly: published after every update). */
   snapshot(): PolicySnapshot {
-    this.syncTf();
-    return this.net.snapshot({ obsNorm: this.obsNorm?.snapshot(), squash: this.discrete ? 'none' : this.opt.squash, low: this.low, high: this.high });
+    const e = this.engine;
+    return this.net.snapshot({ obsNorm: this.obsNorm?.snapshot(), squash: this.discrete ? 'none' : this.opt.squash, low: this.low, high: this.high }, e ? (v) => e.paramOf(v) : undefined);
   }
 
   // ------------------------------------------------------------- checkpoints
