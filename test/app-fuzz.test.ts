@@ -2,18 +2,18 @@
 // of everything a client can send: the IPC dispatch, the WebSocket server and the wire decoder.
 // Invariants: every message gets a well-formed answer (or, past the size limit, a clean close);
 // a rejected request changes nothing; the server and the running trainer survive.
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { LabError, LAB_METHODS } from '../src/backend/api.js';
 import { createDispatcher, toApiError } from '../src/backend/dispatch.js';
 import { LabBackend } from '../src/backend/lab-backend.js';
-import { decodeMessage, encodeMessage, type ServerMessage } from '../src/backend/wire.js';
-import { startServe, type ServeHandle } from '../src/serve/server.js';
+import { decodeMessage, encodeMessage } from '../src/backend/wire.js';
+import type { ServeHandle } from '../src/serve/server.js';
 import { fakeCatalog, fakeDeps } from './app-fakes.js';
+import { connect, exchange, serveForTest, type TestServe } from './ws-harness.js';
 import { anyWire, deepFrame, ERROR_CODES, goodStart, methodName, payloadFor } from './fuzz-arbitraries.js';
 
 const SEED = 20261201;
@@ -124,49 +124,23 @@ describe('wire decoder fuzz', () => {
 });
 
 describe('WebSocket server fuzz', () => {
-  let root: string;
-  let web: string;
+  let t: TestServe;
   let s: ServeHandle;
+  let root: string;
   let deps: ReturnType<typeof fakeDeps>;
 
   beforeAll(async () => {
-    root = await mkdtemp(path.join(tmpdir(), 'lab-fuzz-ws-'));
-    web = await mkdtemp(path.join(tmpdir(), 'lab-fuzz-web-'));
-    await writeFile(path.join(web, 'index.html'), '<!doctype html>');
     deps = fakeDeps();
-    s = await startServe({ host: '127.0.0.1', port: 0, runsRoot: root, rendererDir: web, backend: new LabBackend(root, deps) });
+    t = await serveForTest((r) => new LabBackend(r, deps));
+    s = t.s;
+    root = t.root;
   });
-  afterAll(async () => {
-    await s?.close();
-    await rm(root, { recursive: true, force: true });
-    await rm(web, { recursive: true, force: true });
-  });
+  afterAll(async () => { await t?.close(); });
 
-  const connect = (): Promise<WebSocket> => new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${s.port}/ws?token=${s.token}`);
-    ws.binaryType = 'nodebuffer';
-    ws.once('open', () => resolve(ws));
-    ws.once('error', reject);
-  });
-
-  /** Sends one frame and waits for the next response (events are skipped); 'closed' if the server closed instead. */
-  function exchange(ws: WebSocket, data: Uint8Array | string): Promise<ServerMessage | 'closed'> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => { cleanup(); reject(new Error('no answer within 5 s')); }, 5000);
-      const onMsg = (d: Buffer) => {
-        const m = decodeMessage(d) as ServerMessage;
-        if (m.t === 'res') { cleanup(); resolve(m); }
-      };
-      const onClose = () => { cleanup(); resolve('closed'); };
-      const cleanup = () => { clearTimeout(timer); ws.off('message', onMsg); ws.off('close', onClose); };
-      ws.on('message', onMsg);
-      ws.on('close', onClose);
-      ws.send(data);
-    });
-  }
+  const conn = () => connect(s);
 
   it('1,200 hostile frames on one connection: each answered under its id; the run keeps training', async () => {
-    const ws = await connect();
+    const ws = await conn();
     const started = await exchange(ws, encodeMessage({ t: 'req', id: 0, method: 'start', payload: goodStart }));
     expect(started).toMatchObject({ ok: true });
     const trainer = deps.spawned[0];
@@ -202,7 +176,7 @@ describe('WebSocket server fuzz', () => {
   }, 180_000);
 
   it('every method, every spoiled start: refusals name the field; the run folder count does not change', async () => {
-    const ws = await connect();
+    const ws = await conn();
     const before = (await readdir(root)).length;
     for (const m of LAB_METHODS) {
       // Own __proto__ and constructor keys, as JSON.parse makes them on the server.

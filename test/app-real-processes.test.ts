@@ -3,7 +3,7 @@
 // trainer count stays bounded under concurrent exports; an export trainer killed mid-export
 // fails only that export while the run trains on.
 import { readFileSync, readdirSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
@@ -12,10 +12,11 @@ import WebSocket from 'ws';
 import type { LabEvent } from '../src/backend/api.js';
 import { createLabBackend } from '../src/backend/default-deps.js';
 import { createDispatcher } from '../src/backend/dispatch.js';
-import { decodeMessage, encodeMessage, type ServerMessage } from '../src/backend/wire.js';
+import { encodeMessage } from '../src/backend/wire.js';
 import { readStatus } from '../src/core/runs/store.js';
-import { startServe, type ServeHandle } from '../src/serve/server.js';
+import type { ServeHandle } from '../src/serve/server.js';
 import { anyWire, deepFrame, methodName, payloadFor } from './fuzz-arbitraries.js';
+import { connect, exchange as exchangeOnce, serveForTest, type TestServe } from './ws-harness.js';
 
 /** Small PPO updates: a metrics row every second or so, even on a busy machine. */
 const quickRun = (totalSteps: number) => ({
@@ -47,42 +48,21 @@ const until = async (what: string, cond: () => boolean, ms = 120_000) => {
 };
 
 describe('a real training run under hostile WebSocket traffic', () => {
-  let root: string;
-  let web: string;
+  let t: TestServe;
   let s: ServeHandle;
   const events: LabEvent[] = [];
 
   beforeAll(async () => {
-    root = await mkdtemp(path.join(tmpdir(), 'lab-real-ws-'));
-    web = await mkdtemp(path.join(tmpdir(), 'lab-real-web-'));
-    await writeFile(path.join(web, 'index.html'), '<!doctype html>');
-    s = await startServe({ port: 0, runsRoot: root, rendererDir: web, backend: createLabBackend(root) });
+    t = await serveForTest((root) => createLabBackend(root));
+    s = t.s;
     s.backend.onEvent((e) => events.push(e));
   });
-  afterAll(async () => {
-    await s?.close();
-    await rm(root, { recursive: true, force: true });
-    await rm(web, { recursive: true, force: true });
-  });
+  afterAll(async () => { await t?.close(); });
 
-  const connect = (): Promise<WebSocket> => new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${s.port}/ws?token=${s.token}`);
-    ws.binaryType = 'nodebuffer';
-    ws.once('open', () => resolve(ws));
-    ws.once('error', reject);
-  });
-  const exchange = (ws: WebSocket, data: Uint8Array | string): Promise<ServerMessage | 'closed'> => new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { cleanup(); reject(new Error('no answer within 30 s')); }, 30_000);
-    const onMsg = (d: Buffer) => { const m = decodeMessage(d) as ServerMessage; if (m.t === 'res') { cleanup(); resolve(m); } };
-    const onClose = () => { cleanup(); resolve('closed'); };
-    const cleanup = () => { clearTimeout(timer); ws.off('message', onMsg); ws.off('close', onClose); };
-    ws.on('message', onMsg);
-    ws.on('close', onClose);
-    ws.send(data);
-  });
+  const exchange = (ws: WebSocket, data: Uint8Array | string) => exchangeOnce(ws, data, 30_000);
 
   it('keeps training through 400 hostile frames, an oversized frame and a dropped connection', async () => {
-    const ws = await connect();
+    const ws = await connect(s);
     const r = await exchange(ws, encodeMessage({ t: 'req', id: 1, method: 'start', payload: quickRun(50_000_000) }));
     expect(r).toMatchObject({ ok: true });
     const runDir = (r as { result: { runDir: string } }).result.runDir;
@@ -91,9 +71,9 @@ describe('a real training run under hostile WebSocket traffic', () => {
     expect(trainerPid).toBeGreaterThan(0);
 
     // An oversized frame on its own connection, and a client that vanishes mid-request.
-    const big = await connect();
+    const big = await connect(s);
     expect(await exchange(big, encodeMessage({ t: 'req', id: 2, method: 'start', payload: { pad: 'x'.repeat(10 * 1024 * 1024) } }))).toBe('closed');
-    const rude = await connect();
+    const rude = await connect(s);
     rude.send(encodeMessage({ t: 'req', id: 3, method: 'listRuns', payload: null }));
     rude.terminate();
 

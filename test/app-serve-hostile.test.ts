@@ -13,34 +13,26 @@ import { MAX_MJCF_BYTES } from '../src/backend/run-schema.js';
 import { decodeMessage, encodeMessage, type ServerMessage } from '../src/backend/wire.js';
 import { ensureRendererBuilt, RendererBuildError } from '../src/serve/renderer-build.js';
 import { MAX_WS_MESSAGE, startServe, type ServeHandle } from '../src/serve/server.js';
+import { connect as connectTo, serveForTest, type TestServe } from './ws-harness.js';
 import { fakeCatalog, fakeDeps } from './app-fakes.js';
 import { goodStart } from './fuzz-arbitraries.js';
 
 const render = { task: 'InvertedPendulum', geoms: [], bodyNames: ['world'], trackBody: 0 };
+let t: TestServe;
 let root: string;
-let web: string;
 let deps: ReturnType<typeof fakeDeps>;
 let s: ServeHandle;
 
 beforeAll(async () => {
-  root = await mkdtemp(path.join(tmpdir(), 'lab-hostile-serve-'));
-  web = await mkdtemp(path.join(tmpdir(), 'lab-hostile-web-'));
-  await writeFile(path.join(web, 'index.html'), '<!doctype html>');
   deps = fakeDeps();
-  s = await startServe({ host: '127.0.0.1', port: 0, runsRoot: root, rendererDir: web, backend: new LabBackend(root, deps) });
+  t = await serveForTest((r) => new LabBackend(r, deps));
+  s = t.s;
+  root = t.root;
 });
-afterAll(async () => {
-  await s?.close();
-  await rm(root, { recursive: true, force: true });
-  await rm(web, { recursive: true, force: true });
-});
+afterAll(async () => { await t?.close(); });
 
-const connect = (): Promise<WebSocket> => new Promise((resolve, reject) => {
-  const ws = new WebSocket(`ws://127.0.0.1:${s.port}/ws?token=${s.token}`, { maxPayload: 64 * 1024 * 1024 });
-  ws.binaryType = 'nodebuffer';
-  ws.once('open', () => resolve(ws));
-  ws.once('error', reject);
-});
+// The client accepts big answers; only the server's limit is under test.
+const connect = () => connectTo(s, 64 * 1024 * 1024);
 
 function answer(ws: WebSocket, id: number): Promise<ServerMessage | { closed: number }> {
   return new Promise((resolve) => {
@@ -176,8 +168,8 @@ describe('serve --port', () => {
   }, 90_000);
 
   it('startServe checks the port before it starts anything', async () => {
-    await expect(startServe({ port: 70_000, runsRoot: root, rendererDir: web })).rejects.toThrow(/--port must be an integer from 0 to 65535/);
-    await expect(startServe({ port: 1.5, runsRoot: root, rendererDir: web })).rejects.toThrow(/--port must be/);
+    await expect(startServe({ port: 70_000, runsRoot: root, rendererDir: root })).rejects.toThrow(/--port must be an integer from 0 to 65535/);
+    await expect(startServe({ port: 1.5, runsRoot: root, rendererDir: root })).rejects.toThrow(/--port must be/);
   });
 });
 
