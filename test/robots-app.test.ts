@@ -93,4 +93,13 @@ describe('start with your own robot', () => {
     expect(notZip.message).toMatch(/start\.custom\.zip: expected the zip file's bytes/);
     expect(deps.spawned).toHaveLength(0);
   });
+
+  it('task options travel into the run config; bad ones are refused naming the field', async () => {
+    await call('start', { ...req, custom: { name: 'scene.xml', path: path.join(QUAD, 'scene.xml'), preset: 'walk', options: { command: 0.3, keyframe: 'home' } } });
+    expect(startedConfig()).toMatchObject({ preset: 'walk', options: { command: 0.3, keyframe: 'home' } });
+    const bad = await failure(call('start', { ...req, custom: { name: 'scene.xml', path: path.join(QUAD, 'scene.xml'), preset: 'walk', options: { command: 'fast' } } }));
+    expect(bad.message).toMatch(/start\.custom\.options\.command: expected a finite number/);
+    const unknown = await failure(call('start', { ...req, custom: { name: 'scene.xml', path: path.join(QUAD, 'scene.xml'), preset: 'walk', options: { speed: 2 } } }));
+    expect(unknown.message).toMatch(/start\.custom\.options: unknown option "speed"/);
+  });
 });

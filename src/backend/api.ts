@@ -3,7 +3,7 @@
 // Pure types + constants: importable from main, preload, renderer and Node alike.
 
 import type { Schema } from '../core/config/schema.js';
-import type { CustomPreset } from '../core/envs/custom.js';
+import type { CustomPreset, CustomTaskOptions } from '../core/envs/custom.js';
 import type { RenderDescription, TaskSpec } from '../core/envs/types.js';
 import type { AlgoName, BackendChoice, BackendName, MetricsRow, RunConfig } from '../core/protocol.js';
 import type { ViewerControl, ViewerPush, ViewerToHost } from '../core/viewer/messages.js';
@@ -49,6 +49,8 @@ export interface CustomModel {
   readonly path?: string;
   readonly zip?: Uint8Array;
   readonly preset: CustomPreset;
+  /** The task's options (walk command, keyframe, …; core/envs/custom.ts CustomTaskOptions). */
+  readonly options?: CustomTaskOptions;
 }
 
 export interface StartRequest {

@@ -123,7 +123,7 @@ export class LabBackend {
   private async startNow(req: StartRequest): Promise<StartResult> {
     this.assertIdle();
     await mkdir(this.runsRoot, { recursive: true });
-    const custom = req.custom ? { mjcfPath: await storeRequestedModel(this.runsRoot, req.custom), preset: req.custom.preset } : undefined;
+    const custom = req.custom ? { mjcfPath: await storeRequestedModel(this.runsRoot, req.custom), preset: req.custom.preset, ...(req.custom.options ? { options: req.custom.options } : {}) } : undefined;
     const config: RunConfig = {
       task: req.task, algo: req.algo, seed: req.seed, totalSteps: req.totalSteps, backend: req.backend,
       algoConfig: req.algoConfig, checkpointEvery: req.checkpointEvery, ...(custom ? { custom } : {}),

@@ -3,6 +3,8 @@
 // nothing is changed. Paths are confined to the runs root.
 import path from 'node:path';
 import { ConfigError } from '../core/config/schema.js';
+import { parseCustomTaskOptions, type CustomTaskOptions } from '../core/envs/custom.js';
+import { EnvError } from '../core/envs/types.js';
 import { resolveRunSettings } from '../core/runs/run-config.js';
 import {
   EXPORT_FORMATS, LabError, type Catalog, type CustomModel, type EvaluateRequest, type ExportFormat, type ExportRequest,
@@ -91,16 +93,17 @@ export function validateStart(v: unknown, catalog: Catalog): StartRequest {
 
 /** The model text itself (its preset was checked with the rest of the run). */
 function validateCustom(v: unknown, preset: CustomModel['preset']): CustomModel {
-  const o = object(v, 'start.custom', ['name', 'content', 'path', 'zip', 'preset']);
+  const o = object(v, 'start.custom', ['name', 'content', 'path', 'zip', 'preset', 'options']);
   const name = str(o.name, 'start.custom.name', 255);
+  const opt = o.options === undefined ? {} : { options: customOptions(o.options) };
   // Model text and model path are two inputs: text is never read as a path (nor echoed as one).
   const given = (['content', 'path', 'zip'] as const).filter((k) => o[k] !== undefined);
   if (given.length !== 1) throw invalid(`start.custom: give exactly one of content (MJCF text), path (an XML file on this machine) or zip (a zipped model folder); got ${given.length === 0 ? 'none' : given.join(' and ')}`);
-  if (o.path !== undefined) return { name, path: modelPath(o.path), preset };
+  if (o.path !== undefined) return { name, path: modelPath(o.path), preset, ...opt };
   if (o.zip !== undefined) {
     if (!(o.zip instanceof Uint8Array)) throw invalid(`start.custom.zip: expected the zip file's bytes, got ${describe(o.zip)}`);
     if (o.zip.byteLength > MAX_MODEL_ZIP_BYTES) throw invalid(`start.custom.zip: larger than ${MAX_MODEL_ZIP_BYTES} bytes`);
-    return { name, zip: o.zip, preset };
+    return { name, zip: o.zip, preset, ...opt };
   }
   const content = str(o.content, 'start.custom.content', MAX_MJCF_BYTES);
   if (Buffer.byteLength(content, 'utf8') > MAX_MJCF_BYTES) throw invalid(`start.custom.content: larger than ${MAX_MJCF_BYTES} bytes as UTF-8`);
@@ -109,7 +112,18 @@ function validateCustom(v: unknown, preset: CustomModel['preset']): CustomModel 
   // to twice its bytes, which the WebSocket limit (serve/server.ts MAX_WS_MESSAGE) relies on.
   const ctl = /[\x00-\x08\x0B\x0C\x0E-\x1F]/.exec(content);
   if (ctl) throw invalid(`start.custom.content: control character U+${ctl[0].charCodeAt(0).toString(16).padStart(4, '0')} at offset ${ctl.index} (not allowed in XML)`);
-  return { name, content, preset };
+  return { name, content, preset, ...opt };
+}
+
+/** The task's options, checked by core (only known keys, numbers where numbers belong). */
+function customOptions(v: unknown): CustomTaskOptions {
+  if (!isPlainObject(v)) throw invalid(`start.custom.options: expected an object, got ${describe(v)}`);
+  try {
+    return parseCustomTaskOptions(v);
+  } catch (e) {
+    if (e instanceof EnvError) throw invalid(`start.${e.message}`);
+    throw e;
+  }
 }
 
 /** The model's XML on this machine: absolute, no NUL; its folder is read (and confined) by core/envs/model-folder. */

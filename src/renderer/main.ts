@@ -6,7 +6,7 @@ import { POSE_STRIDE } from '../core/envs/types.js';
 import { connectLab } from './bridge/index.js';
 import { Curves } from './charts/curves.js';
 import { EvalCurve } from './charts/eval-curve.js';
-import { pickedModel, type PickedModel } from './ui/model-picker.js';
+import { pickedModel, robotOptionsOf, type PickedModel } from './ui/model-picker.js';
 import { PolicyView } from './ui/policy-view.js';
 import { renderRunsList } from './ui/runs-list.js';
 import { buildSchemaForm, type SchemaForm } from './ui/schema-form.js';
@@ -255,7 +255,7 @@ async function main(): Promise<void> {
     const req: StartRequest = {
       task: taskSel.value, algo: algo as StartRequest['algo'], seed: run.seed as number, totalSteps: run.totalSteps as number,
       checkpointEvery: run.checkpointEvery as number, backend: run.backend as StartRequest['backend'], algoConfig: hyper,
-      ...(taskSel.value === 'custom' && customModel ? { custom: { ...customModel, preset: presetSel.value as 'forward' } } : {}),
+      ...(taskSel.value === 'custom' && customModel ? { custom: { ...customModel, preset: presetSel.value as 'forward', ...robotOptionsOf($<HTMLInputElement>('robot-command'), $<HTMLInputElement>('robot-keyframe')) } } : {}),
     };
     trainPressedAt = performance.now();
     labStats.timeToFirstPointMs = null;

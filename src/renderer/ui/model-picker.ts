@@ -3,11 +3,20 @@
 // backend reads the folder with its includes, meshes and textures); in a browser (serve mode),
 // where pages get no paths, it sends a zipped folder's bytes, or a single self-contained XML as text.
 import type { CustomModel } from '../../backend/api.js';
+import type { CustomTaskOptions } from '../../core/envs/custom.js';
 
 export type PickedModel = Omit<CustomModel, 'preset'>;
 
 /** Largest file the page sends itself (the serve-mode WebSocket limit is near this). */
 export const MAX_PICKED_BYTES = 8 * 1024 * 1024;
+
+/** The task options the form sets (empty fields keep the defaults: command 0.5 m/s, keyframe 'home'). */
+export function robotOptionsOf(command: HTMLInputElement, keyframe: HTMLInputElement): { options?: CustomTaskOptions } {
+  const options: { command?: number; keyframe?: string } = {};
+  if (command.value.trim() !== '' && Number.isFinite(Number(command.value))) options.command = Number(command.value);
+  if (keyframe.value.trim() !== '') options.keyframe = keyframe.value.trim();
+  return Object.keys(options).length > 0 ? { options } : {};
+}
 
 interface FileBridge {
   /** Electron's webUtils.getPathForFile, exposed by the preload; absent in a browser. */
