@@ -27,24 +27,27 @@ mkdirSync(outDir, { recursive: true });
 const load = (): number[] => loadavg().map((x) => +x.toFixed(2));
 const loadStart = load();
 
-/** Env steps/s of one bare Env with random actions (auto-reset), best of 3 rounds. */
-async function bareEnvRate(task: string, steps: number): Promise<number> {
+const cpuSeconds = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1e6;
+
+/** Env steps per second (wall) and per CPU second of one bare Env with smooth actions (auto-reset), best of 3 rounds. */
+async function bareEnvRate(task: string, steps: number): Promise<{ wall: number; cpu: number }> {
   await getMujoco();
   const env = makeEnvSync(task);
   const d = env.spec.actDim, a = new Float32Array(d);
-  let seed = 1, best = 0;
+  let seed = 1, wall = 0, cpu = 0;
   env.reset(seed);
   for (let round = 0; round < 3; round++) {
-    const t0 = performance.now();
+    const t0 = performance.now(), c0 = process.cpuUsage();
     for (let i = 0; i < steps; i++) {
       for (let j = 0; j < d; j++) a[j] = Math.sin(i * 0.37 + j) * 0.9;
       const r = env.step(a);
       if (r.terminated || r.truncated) env.reset(++seed);
     }
-    best = Math.max(best, steps / ((performance.now() - t0) / 1000));
+    wall = Math.max(wall, steps / ((performance.now() - t0) / 1000));
+    cpu = Math.max(cpu, steps / cpuSeconds(process.cpuUsage(c0)));
   }
   env.dispose();
-  return Math.round(best);
+  return { wall: Math.round(wall), cpu: Math.round(cpu) };
 }
 
 async function endToEnd(algo: AlgoName, task: string, minSteps: number) {
@@ -59,10 +62,15 @@ async function endToEnd(algo: AlgoName, task: string, minSteps: number) {
   try {
     await a.update(); // warm-up: kernels compiled, buffers allocated
     const s0 = a.steps;
-    const t0 = performance.now();
+    const t0 = performance.now(), c0 = process.cpuUsage();
     while (a.steps - s0 < minSteps) await a.update();
-    const seconds = (performance.now() - t0) / 1000;
-    return { algo, task, backend, gradientStep: a.gradientStep ?? 'TF.js ops', steps: a.steps - s0, seconds: +seconds.toFixed(2), envStepsPerSecond: Math.round((a.steps - s0) / seconds) };
+    const seconds = (performance.now() - t0) / 1000, cpu = cpuSeconds(process.cpuUsage(c0));
+    const steps = a.steps - s0;
+    // CPU time of this process only: meaningful for PPO and A2C; A3C's workers are other processes.
+    return {
+      algo, task, backend, gradientStep: a.gradientStep ?? 'TF.js ops', steps, seconds: +seconds.toFixed(2), envStepsPerSecond: Math.round(steps / seconds),
+      envStepsPerCpuSecond: algo === 'a3c' ? null : Math.round(steps / cpu),
+    };
   } finally {
     await a.dispose();
   }
@@ -107,18 +115,25 @@ const vsPytorch = theirs ? Object.fromEntries(Object.entries(ours).map(([k, v]) 
 
 const runs: Record<string, unknown>[] = [];
 const budget = quick ? 4096 : 12_288;
-const bare: Record<string, number> = {};
+const bare: Record<string, { wall: number; cpu: number }> = {};
 for (const task of ['HalfCheetah', 'Hopper']) bare[task] = await bareEnvRate(task, quick ? 20_000 : 100_000);
 for (const [algo, task] of [['ppo', 'HalfCheetah'], ['ppo', 'Hopper'], ['a2c', 'HalfCheetah'], ['a2c', 'Hopper'], ['a3c', 'HalfCheetah'], ['a3c', 'Hopper']] as const) {
   console.error(`bench:train: ${algo} on ${task}…`);
   try {
     const r = await endToEnd(algo, task, budget);
-    runs.push({ ...r, vsBareEnv: +(r.envStepsPerSecond / bare[task]).toFixed(2) });
+    runs.push({
+      ...r, vsBareEnv: +(r.envStepsPerSecond / bare[task].wall).toFixed(2),
+      vsBareEnvCpu: r.envStepsPerCpuSecond === null ? null : +(r.envStepsPerCpuSecond / bare[task].cpu).toFixed(2),
+    });
   } catch (e) {
     runs.push({ algo, task, error: (e as Error).message });
   }
 }
-const e2e = (algo: string) => runs.find((r) => r.algo === algo && r.task === 'HalfCheetah' && 'vsBareEnv' in r)?.vsBareEnv as number | undefined;
+const e2eRun = (algo: string) => runs.find((r) => r.algo === algo && r.task === 'HalfCheetah' && 'vsBareEnv' in r);
+// On CPU time: on a shared machine the wall-clock rates of two measurements seconds apart differ
+// with the other jobs' load; the CPU rates of the same process do not (the wall ratio is kept too).
+const e2e = (algo: string) => e2eRun(algo)?.vsBareEnvCpu as number | undefined;
+const e2eWall = (algo: string) => e2eRun(algo)?.vsBareEnv as number | undefined;
 
 const result = {
   machine: machineInfo(),
@@ -140,7 +155,7 @@ const result = {
   vsPytorch,
   bareEnvStepsPerSecond: bare,
   endToEnd: runs,
-  endToEndVsEnv: { ppo: e2e('ppo') ?? null, a2c: e2e('a2c') ?? null },
+  endToEndVsEnv: { ppo: e2e('ppo') ?? null, a2c: e2e('a2c') ?? null, basis: 'env steps per CPU second of the training process ÷ of a bare Env, HalfCheetah, same run', wall: { ppo: e2eWall('ppo') ?? null, a2c: e2eWall('a2c') ?? null } },
   targets: {
     stepsAtMostHalfOfPytorch: vsPytorch ? (['a2c', 'reinforce', 'ppoCategorical', 'ppoStateSigma'] as const).every((k) => (vsPytorch[k] ?? Infinity) <= 0.5) : null,
     actingNoSlowerThanPytorch: vsPytorch ? (vsPytorch.act1 ?? Infinity) <= 1 && (vsPytorch.act8 ?? Infinity) <= 1 : null,
