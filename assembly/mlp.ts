@@ -1,5 +1,5 @@
 // AssemblyScript (not TypeScript): the dense-layer, activation and optimizer kernels behind the
-// fused PPO gradient step (src/core/kernels/wasm-mlp.ts). Built by `npm run build:kernels` into
+// kernel engine (src/core/kernels: wasm-mlp.ts, kernel-net.ts). Built by `npm run build:kernels` into
 // src/core/kernels/mlp-wasm.gen.ts. Every pointer is a byte offset into the module's memory;
 // matrices are row-major f32; W is [inDim, outDim] as in the tf networks. Four outputs are
 // computed per SIMD lane group; tails that are not a multiple of four run scalar.

@@ -56,7 +56,7 @@ export type HostToTrainer =
   | { readonly type: 'export'; readonly runDir: string; readonly format: 'onnx' | 'tfjs' | 'all'; readonly outDir: string; readonly evalEpisodes: number };
 
 export type TrainerToHost =
-  /** gradientStep: what takes the gradient steps when it is not the TF.js backend (PPO's fused kernels). */
+  /** gradientStep: what takes the gradient steps when it is not the TF.js backend (the WASM-SIMD kernel engine). */
   | { readonly type: 'started'; readonly runDir: string; readonly backend: BackendName; readonly gradientStep?: string; readonly spec: TaskSpec; readonly render: RenderDescription; readonly startStep: number }
   | { readonly type: 'metrics'; readonly row: MetricsRow }
   /** The policy as it is after `update` updates (0: before the first), for the viewer process (src/core/viewer). */

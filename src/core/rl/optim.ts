@@ -33,7 +33,7 @@ export class Optimizer {
   private readonly sizes: number[];
   readonly size: number;
   step = 0;
-  /** The resolved hyperparameters (fused kernels apply the same update). */
+  /** The resolved hyperparameters (the kernel engine applies the same update). */
   readonly b1: number;
   readonly b2: number;
   readonly alpha: number;
