@@ -1,7 +1,6 @@
 // Serve mode under hostile input: an oversized frame closes only that connection, an MJCF text
 // over the byte limit (counted as UTF-8, like the WebSocket limit) is refused by name, a bad or
 // busy --port exits with a clear error instead of hanging, and a missing page is built on demand.
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,6 +12,7 @@ import { MAX_MJCF_BYTES } from '../src/backend/run-schema.js';
 import { decodeMessage, encodeMessage, type ServerMessage } from '../src/backend/wire.js';
 import { ensureRendererBuilt, RendererBuildError } from '../src/serve/renderer-build.js';
 import { MAX_WS_MESSAGE, startServe, type ServeHandle } from '../src/serve/server.js';
+import { cli } from './cli-run.js';
 import { connect as connectTo, serveForTest, type TestServe } from './ws-harness.js';
 import { fakeCatalog, fakeDeps } from './app-fakes.js';
 import { goodStart } from './fuzz-arbitraries.js';
@@ -137,29 +137,19 @@ describe('oversized and over-limit messages', () => {
   });
 });
 
-const BIN = path.resolve('bin/policy-lab.mjs');
-function cli(args: string[], timeout = 60_000): Promise<{ code: number | null; stderr: string; ms: number }> {
-  const t0 = Date.now();
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { timeout, killSignal: 'SIGKILL' }, (e, _so, se) => {
-      resolve({ code: e ? (typeof (e as { code?: unknown }).code === 'number' ? (e as { code: number }).code : null) : 0, stderr: se, ms: Date.now() - t0 });
-    });
-  });
-}
-
 describe('serve --port', () => {
   it('99999 exits at once with a clear error (no hang)', async () => {
-    const r = await cli(['serve', '--port', '99999', '--runs', root]);
+    const r = await cli('serve', '--port', '99999', '--runs', root);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--port: expected 0 … 65535/);
-  });
+  }, 90_000);
 
   it('a port in use exits with a clear error, leaving no trainer behind (no hang)', async () => {
     const blocker = createServer();
     await new Promise<void>((ok) => blocker.listen(0, '127.0.0.1', ok));
     const port = (blocker.address() as { port: number }).port;
     try {
-      const r = await cli(['serve', '--port', String(port), '--runs', root]);
+      const r = await cli('serve', '--port', String(port), '--runs', root);
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(new RegExp(`port ${port} is already in use`));
     } finally {

@@ -1,21 +1,12 @@
 // The CLI refuses what would lose data or smuggle in a non-field: export over an existing
 // bundle (without --force) or into a run folder, and inherited object keys as hyperparameters.
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveRunConfig } from '../src/core/runs/run-config.js';
 import { newRunDir } from '../src/core/runs/store.js';
-
-const BIN = resolve('bin/policy-lab.mjs');
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((ok) => {
-    execFile(process.execPath, [BIN, ...args], { timeout: 120_000 }, (e, stdout, stderr) => {
-      ok({ code: e ? (typeof (e as { code?: unknown }).code === 'number' ? (e as { code: number }).code : 1) : 0, stdout, stderr });
-    });
-  });
-}
+import { cli } from './cli-run.js';
 
 describe('policy-lab export refuses to overwrite', () => {
   it('a folder holding a bundle, unless --force; a run folder always', async () => {
