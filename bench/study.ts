@@ -4,7 +4,7 @@
 // (process start, TF.js and MuJoCo loading, plan reads, scheduling), per trial (goal ≤ 1 s).
 // Usage: tsx bench/study.ts [--steps 16384] [--task HalfCheetah] [--algo ppo]
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../src/core/runs/atomic.js';
 import { readMetrics } from '../src/core/runs/store.js';
@@ -22,6 +22,7 @@ async function once(workers: number) {
   const root = mkdtempSync(join(tmpdir(), 'pl-bench-study-'));
   const dir = join(root, 'study');
   const plan = createStudyFolder(dir, validateStudy(STUDY));
+  const load0 = loadavg()[0];
   const t0 = performance.now();
   const res = await new LocalExecutor({ workers }).run(dir, plan.trials.map((t) => t.index), {});
   const wall = (performance.now() - t0) / 1000;
@@ -33,7 +34,7 @@ async function once(workers: number) {
     evals += readFinalEval(td)?.seconds ?? 0;
   }
   rmSync(root, { recursive: true, force: true });
-  return { workers, wallSeconds: wall, trialsPerHour: (plan.trials.length / wall) * 3600, trainSeconds: train, evalSeconds: evals, overheadPerTrialS: (wall * workers - train - evals) / plan.trials.length };
+  return { workers, loadAverageBefore: load0, loadAverageAfter: loadavg()[0], wallSeconds: wall, trialsPerHour: (plan.trials.length / wall) * 3600, trainSeconds: train, evalSeconds: evals, overheadPerTrialS: (wall * workers - train - evals) / plan.trials.length };
 }
 
 const one = await once(1);
