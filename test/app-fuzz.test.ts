@@ -13,7 +13,7 @@ import { LabBackend } from '../src/backend/lab-backend.js';
 import { decodeMessage, encodeMessage } from '../src/backend/wire.js';
 import type { ServeHandle } from '../src/serve/server.js';
 import { fakeCatalog, fakeDeps } from './app-fakes.js';
-import { connect, exchange, serveForTest, type TestServe } from './ws-harness.js';
+import { connect, exchange, serveWithFakes, type TestServe } from './ws-harness.js';
 import { anyWire, deepFrame, ERROR_CODES, goodStart, methodName, payloadFor } from './fuzz-arbitraries.js';
 
 const SEED = 20261201;
@@ -130,10 +130,9 @@ describe('WebSocket server fuzz', () => {
   let deps: ReturnType<typeof fakeDeps>;
 
   beforeAll(async () => {
-    deps = fakeDeps();
-    t = await serveForTest((r) => new LabBackend(r, deps));
-    s = t.s;
-    root = t.root;
+    const f = await serveWithFakes();
+    ({ s, root, deps } = f);
+    t = f;
   });
   afterAll(async () => { await t?.close(); });
 

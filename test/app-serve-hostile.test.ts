@@ -7,13 +7,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { LabBackend } from '../src/backend/lab-backend.js';
 import { MAX_MJCF_BYTES } from '../src/backend/run-schema.js';
 import { decodeMessage, encodeMessage, type ServerMessage } from '../src/backend/wire.js';
 import { ensureRendererBuilt, RendererBuildError } from '../src/serve/renderer-build.js';
 import { MAX_WS_MESSAGE, startServe, type ServeHandle } from '../src/serve/server.js';
 import { cli } from './cli-run.js';
-import { connect as connectTo, serveForTest, type TestServe } from './ws-harness.js';
+import { connect as connectTo, serveWithFakes, type TestServe } from './ws-harness.js';
 import { fakeCatalog, fakeDeps } from './app-fakes.js';
 import { goodStart } from './fuzz-arbitraries.js';
 
@@ -24,10 +23,9 @@ let deps: ReturnType<typeof fakeDeps>;
 let s: ServeHandle;
 
 beforeAll(async () => {
-  deps = fakeDeps();
-  t = await serveForTest((r) => new LabBackend(r, deps));
-  s = t.s;
-  root = t.root;
+  const f = await serveWithFakes();
+  ({ s, root, deps } = f);
+  t = f;
 });
 afterAll(async () => { await t?.close(); });
 

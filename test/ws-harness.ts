@@ -4,9 +4,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
-import type { LabBackend } from '../src/backend/lab-backend.js';
+import { LabBackend } from '../src/backend/lab-backend.js';
 import { decodeMessage, type ServerMessage } from '../src/backend/wire.js';
 import { startServe, type ServeHandle } from '../src/serve/server.js';
+import { fakeDeps } from './app-fakes.js';
 
 export interface TestServe { readonly s: ServeHandle; readonly root: string; close(): Promise<void> }
 
@@ -24,6 +25,12 @@ export async function serveForTest(makeBackend: (root: string) => LabBackend): P
       await rm(web, { recursive: true, force: true });
     },
   };
+}
+
+/** A server over a LabBackend with the fake trainer of app-fakes.ts. */
+export async function serveWithFakes(): Promise<TestServe & { deps: ReturnType<typeof fakeDeps> }> {
+  const deps = fakeDeps();
+  return { ...await serveForTest((r) => new LabBackend(r, deps)), deps };
 }
 
 export function connect(s: ServeHandle, maxPayload?: number): Promise<WebSocket> {
