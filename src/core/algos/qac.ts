@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { choice, int, num, type ConfigOf } from '../config/schema.js';
 import { BOTH, VALUE } from '../kernels/kernel-net.js';
-import { gaussianLogProbTf, sampleCategorical, sampleGaussian, squashValue } from '../rl/distributions.js';
+import { gaussianLogProbTf, sampleGaussian, squashValue } from '../rl/distributions.js';
 import { Optimizer, scheduledLr, type LrSchedule } from '../rl/optim.js';
 import { PolicyCore, type KernelCore } from '../rl/policy-core.js';
 import { coreOptions, gammaField, NETWORK_FIELDS, NORM_FIELDS, numEnvsField, OPTIM_FIELDS } from './common.js';
@@ -45,7 +45,6 @@ class Qac extends CoreAlgorithm {
   private readonly uTmp: Float32Array;
   private readonly r: Float32Array;
   private readonly notTerm: Float32Array;
-  private readonly scratch: Float64Array;
   private readonly totalSteps: number;
   private readonly y: Float32Array;
   private readonly st = new Float64Array(3);
@@ -64,7 +63,6 @@ class Qac extends CoreAlgorithm {
     this.uTmp = new Float32Array(N * actWidth);
     this.r = new Float32Array(N);
     this.notTerm = new Float32Array(N);
-    this.scratch = new Float64Array(this.core.actDim);
     this.totalSteps = ctx.totalSteps;
     this.y = new Float32Array(N);
     // Initial s and a ~ π(·|s).
@@ -75,21 +73,8 @@ class Qac extends CoreAlgorithm {
   /** Samples pre-squash actions u ~ π(·|obs) for all N rows with one forward of the current θ. */
   private sample(obs: Float32Array, u: Float32Array): void {
     const { core } = this;
-    const { N, obsDim, actDim, net } = core;
-    if (core.engine) {
-      core.policyForward(obs, N);
-      sampleGaussian(core.lastMu, core.lastLogStd, N, actDim, core.rng, u, this.uTmp, 'none');
-      return;
-    }
-    const o = tf.tidy(() => {
-      const f = net.forward(tf.tensor2d(obs, [N, obsDim]), false);
-      // clone: a state-independent log σ is the variable itself, which must survive the dispose below
-      return [f.out, f.logStd ? tf.clone(f.logStd) : tf.zeros([actDim])] as const;
-    });
-    const mu = o[0].dataSync() as Float32Array, ls = o[1].dataSync() as Float32Array;
-    tf.dispose([o[0], o[1]]);
-    if (core.discrete) for (let n = 0; n < N; n++) u[n] = sampleCategorical(mu, actDim, n, core.rng, this.scratch);
-    else sampleGaussian(mu, ls, N, actDim, core.rng, u, this.uTmp, 'none');
+    core.policyForward(obs, core.N);
+    sampleGaussian(core.lastMu, core.lastLogStd, core.N, core.actDim, core.rng, u, this.uTmp, 'none');
   }
 
   /** Env actions from pre-squash samples (clip or tanh into the bounds). */
@@ -171,6 +156,8 @@ class Qac extends CoreAlgorithm {
       tf.dispose([nPi, nQ]); // kept tensors escape tidy
       return out;
     });
+    // θ moved: the JS actor that samples the next actions follows every step (the engine needs nothing).
+    core.syncActor();
     const v = res.dataSync() as Float32Array;
     res.dispose();
     return v;
