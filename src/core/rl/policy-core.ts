@@ -284,37 +284,33 @@ export class PolicyCore {
 
   /** V(s) for rows × obsDim normalized observations, batched (on the engine, in chunks of its rows). */
   valuesOf(obs: Float32Array, rows: number, out: Float32Array): void {
-    if (rows === 0) return;
-    const e = this.engine, od = this.obsDim;
-    if (e) {
-      for (let r0 = 0; r0 < rows; r0 += e.maxRows) {
-        const r = Math.min(e.maxRows, rows - r0);
-        e.load(obs.subarray(r0 * od, (r0 + r) * od), r);
-        e.forward(r, VALUE);
-        out.set(e.values.subarray(0, r), r0);
-      }
-      return;
-    }
-    const v = tf.tidy(() => this.net.value(tf.tensor2d(obs.subarray(0, rows * this.obsDim), [rows, this.obsDim])));
-    out.set(v.dataSync() as Float32Array);
-    v.dispose();
+    this.critic(obs, undefined, rows, out);
   }
 
   /** Q(s, a) for rows of normalized observations and pre-squash actions. */
   qValuesOf(obs: Float32Array, actions: Float32Array, rows: number, out: Float32Array): void {
+    this.critic(obs, actions, rows, out);
+  }
+
+  /** The critic, V(s) (actions undefined) or Q(s, a), batched: on the engine in chunks of its rows. */
+  private critic(obs: Float32Array, actions: Float32Array | undefined, rows: number, out: Float32Array): void {
+    if (rows === 0) return;
     const e = this.engine, od = this.obsDim, aw = this.actWidth;
     if (e) {
       for (let r0 = 0; r0 < rows; r0 += e.maxRows) {
         const r = Math.min(e.maxRows, rows - r0);
-        e.load(obs.subarray(r0 * od, (r0 + r) * od), r, actions.subarray(r0 * aw, (r0 + r) * aw));
+        e.load(obs.subarray(r0 * od, (r0 + r) * od), r, actions?.subarray(r0 * aw, (r0 + r) * aw));
         e.forward(r, VALUE);
         out.set(e.values.subarray(0, r), r0);
       }
       return;
     }
-    const q = tf.tidy(() => this.net.q(tf.tensor2d(obs.subarray(0, rows * od), [rows, od]), tf.tensor2d(actions.subarray(0, rows * aw), [rows, aw])));
-    out.set(q.dataSync() as Float32Array);
-    q.dispose();
+    const v = tf.tidy(() => {
+      const x = tf.tensor2d(obs.subarray(0, rows * od), [rows, od]);
+      return actions ? this.net.q(x, tf.tensor2d(actions.subarray(0, rows * aw), [rows, aw])) : this.net.value(x);
+    });
+    out.set(v.dataSync() as Float32Array);
+    v.dispose();
   }
 
   /** Fills buf.values, buf.truncValues (where truncated) and buf.lastValues. */
