@@ -11,6 +11,7 @@ import { MAX_MJCF_BYTES } from '../src/backend/run-schema.js';
 import { decodeMessage, encodeMessage, type ServerMessage } from '../src/backend/wire.js';
 import { ensureRendererBuilt, RendererBuildError } from '../src/serve/renderer-build.js';
 import { MAX_WS_MESSAGE, startServe, type ServeHandle } from '../src/serve/server.js';
+import { MAX_PICKED_BYTES } from '../src/renderer/ui/model-picker.js';
 import { cli } from './cli-run.js';
 import { connect as connectTo, serveWithFakes, type TestServe } from './ws-harness.js';
 import { fakeCatalog, fakeDeps } from './app-fakes.js';
@@ -124,6 +125,9 @@ describe('oversized and over-limit messages', () => {
     expect(Buffer.byteLength(worst)).toBeLessThanOrEqual(MAX_MJCF_BYTES);
     const frame = encodeMessage({ t: 'req', id: 1, method: 'start', payload: { ...goodStart, task: 'custom', custom: { name: 'm.xml', content: worst, preset: 'forward' } } });
     expect(frame.length).toBeLessThan(MAX_WS_MESSAGE);
+    // So does the largest zipped model folder the page sends itself.
+    const zip = encodeMessage({ t: 'req', id: 1, method: 'start', payload: { ...goodStart, task: 'custom', custom: { name: 'm.zip', zip: new Uint8Array(MAX_PICKED_BYTES), preset: 'forward' } } });
+    expect(zip.length).toBeLessThan(MAX_WS_MESSAGE);
   });
 
   it('control characters in an MJCF text are refused (XML has none; they would grow past the limit in JSON)', async () => {

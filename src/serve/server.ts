@@ -44,7 +44,8 @@ const MAX_BUFFERED_FOR_FRAMES = 2 * 1024 * 1024;
  * Largest WebSocket message, in bytes. The largest valid request is a start with an MJCF model of
  * MAX_MJCF_BYTES UTF-8 bytes (validate.ts counts bytes too); JSON at most doubles XML text (\" and
  * \n; validate.ts refuses the control characters that would grow more), plus room for the rest.
- * Anything larger is answered by closing that one connection (code 1009), nothing else.
+ * The page itself sends at most 8 MiB of model files (renderer/ui/model-picker.ts MAX_PICKED_BYTES),
+ * which also fits. Anything larger is answered by closing that one connection (code 1009), nothing else.
  */
 export const MAX_WS_MESSAGE = 2 * MAX_MJCF_BYTES + 1024 * 1024;
 /** Requests one connection may have unanswered; more are refused at once (busy). */
