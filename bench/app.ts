@@ -70,11 +70,12 @@ async function timeToFirst(page: Page) {
   await page.evaluate(() => {
     const b = { firstFrameMs: null as number | null, movingMs: null as number | null };
     (window as unknown as { __bench: typeof b }).__bench = b;
-    const f0 = window.__labViewer.stats.states;
+    const f0 = window.__labViewer.stats.states, label0 = window.__labViewer.stats.label;
     let t0 = 0, sig = NaN;
     // Polled once per animation frame, i.e. at the granularity the user sees.
     const poll = () => {
-      if (window.__labViewer.stats.states > f0 && window.__labViewer.stats.update >= 0) {
+      // States of the new run's viewer (the previous run's keeps playing until then).
+      if (window.__labViewer.stats.states > f0 && window.__labViewer.stats.label !== label0 && window.__labViewer.stats.update >= 0) {
         const s = window.__labView.posesSignature();
         if (b.firstFrameMs === null) { b.firstFrameMs = performance.now() - t0; sig = s; }
         else if (s !== sig) { b.movingMs = performance.now() - t0; return; }

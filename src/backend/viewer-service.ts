@@ -28,7 +28,10 @@ export class ViewerService {
   private settings: ViewerControlRequest = {};
   private disposed = false;
 
-  constructor(private readonly spawn: (() => ViewerProcessLike) | undefined, private readonly emit: (e: LabEvent) => void) {}
+  constructor(private readonly spawn: (() => ViewerProcessLike) | undefined, private readonly emit: (e: LabEvent) => void) {
+    // Started at once (MuJoCo loaded) so the first run's robot shows without the process's start-up.
+    this.ensure();
+  }
 
   /** A run (re)started training: the viewer follows it from its first published policy. */
   trainingStarted(runDir: string, config: RunConfig): void {
