@@ -42,6 +42,8 @@ export interface ProbeOptions {
   readonly gamma: number;
   readonly gaeLambda: number;
   readonly nSteps: number;
+  /** Also return each parameter's variance (tests of per-parameter claims). */
+  readonly perParameter?: boolean;
 }
 
 export interface EstimatorVariance {
@@ -52,6 +54,8 @@ export interface EstimatorVariance {
   readonly meanGradNorm: number;
   readonly totalVariance: number;
   readonly snr: number;
+  /** Per-parameter variances across batches (with ProbeOptions.perParameter). */
+  readonly perParameter?: Float64Array;
 }
 
 export interface VarianceReport {
@@ -65,7 +69,8 @@ export interface VarianceReport {
   readonly estimators: EstimatorVariance[];
 }
 
-interface Batch {
+/** Complete episodes collected on-policy: normalized obs, pre-squash actions, rewards as the critic saw them, flags. */
+export interface EpisodeBatch {
   T: number;
   obs: Float32Array;
   act: Float32Array;
@@ -76,7 +81,8 @@ interface Batch {
   truncObs: Float32Array;
 }
 
-function collectBatch(p: ProbePolicy, actor: JsActor, env: Env, episodes: number, rng: Rng, episodeSeed: () => number): Batch {
+/** Plays `episodes` whole episodes of `env` with the policy (seeded by `rng` and `episodeSeed`). */
+export function collectEpisodes(p: ProbePolicy, env: Env, episodes: number, rng: Rng, episodeSeed: () => number, actor = new JsActor({ ...p.net.actorSnapshot(), actDim: p.net.cfg.actDim }, 1)): EpisodeBatch {
   const net = p.net, od = net.cfg.obsDim, d = net.cfg.actDim, discrete = net.cfg.discrete, aw = discrete ? 1 : d;
   const obs: number[] = [], act: number[] = [], rew: number[] = [], term: number[] = [], trunc: number[] = [], truncObs: number[] = [];
   const norm = new Float32Array(od), u = new Float32Array(aw), a = new Float32Array(aw), scratch = new Float64Array(d);
@@ -119,7 +125,7 @@ export function probeGradientVariance(policy: ProbePolicy, makeEnv: () => Env, o
   const env = makeEnv();
   try {
     for (let b = 0; b < o.batches; b++) {
-      const B = collectBatch(policy, actor, env, o.episodesPerBatch, rng, () => o.seed * 7919 + episode++);
+      const B = collectEpisodes(policy, env, o.episodesPerBatch, rng, () => o.seed * 7919 + episode++, actor);
       envSteps += B.T;
       const roll = { T: B.T, N: 1, rewards: B.rewards, terminated: B.terminated, truncated: B.truncated };
       const values = new Float32Array(B.T), truncValues = new Float32Array(B.T), lastValues = new Float32Array(1);
@@ -159,13 +165,15 @@ export function probeGradientVariance(policy: ProbePolicy, makeEnv: () => Env, o
     const k = measured.indexOf(phi);
     if (k < 0) return { phi, available: false, reason: `needs a ${PHI_ESTIMATORS[phi].critic === 'v' ? 'V(s)' : 'Q(s,a)'} critic, which this run does not train`, meanGradNorm: NaN, totalVariance: NaN, snr: NaN };
     let norm2 = 0, tv = 0;
+    const per = new Float64Array(P);
     for (let i = 0; i < P; i++) {
       const m = sum[k][i] / Bn;
       norm2 += m * m;
-      tv += Math.max(0, (sq[k][i] - Bn * m * m) / (Bn - 1));
+      per[i] = Math.max(0, (sq[k][i] - Bn * m * m) / (Bn - 1));
+      tv += per[i];
     }
     const meanGradNorm = Math.sqrt(norm2);
-    return { phi, available: true, meanGradNorm, totalVariance: tv, snr: tv > 0 ? meanGradNorm / Math.sqrt(tv) : Infinity };
+    return { phi, available: true, meanGradNorm, totalVariance: tv, snr: tv > 0 ? meanGradNorm / Math.sqrt(tv) : Infinity, ...(o.perParameter ? { perParameter: per } : {}) };
   });
   return { batches: o.batches, episodesPerBatch: o.episodesPerBatch, envSteps, steps: 0, params: P, estimators };
 }
