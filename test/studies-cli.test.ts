@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { readMetrics, readStatus } from '../src/core/runs/store.js';
 import { createStudyFolder, readPlan, studyFiles } from '../src/core/studies/study-folder.js';
 import { validateStudy } from '../src/core/studies/study-file.js';
-import { BIN, cli } from './cli-helper.js';
+import { CLI_BIN as BIN, cli } from './cli-run.js';
 
 const TINY = {
   name: 'cli-tiny', task: 'InvertedPendulum', algo: 'reinforce', steps: 2000, seeds: [1, 2], batchSteps: 1000, backend: 'cpu', checkpointEvery: 1,
