@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { readMetrics, readStatus, runFiles } from '../src/core/runs/store.js';
 import type { TrialEvent } from '../src/core/studies/executor.js';
 import { LocalExecutor } from '../src/core/studies/local-executor.js';
+import { runTrial, TrialBusyError } from '../src/core/studies/trial-runner.js';
 import { reportJson, studyReport } from '../src/core/studies/report.js';
 import { createStudyFolder, readFinalEval, studyFiles, trialDone } from '../src/core/studies/study-folder.js';
 import { validateStudy } from '../src/core/studies/study-file.js';
@@ -67,6 +68,28 @@ describe('study run (local executor)', () => {
       { a: 'killed', b: 'twin', probabilityOfImprovement: 0.5, ci95: [0.5, 0.5] },
       { a: 'twin', b: 'killed', probabilityOfImprovement: 0.5, ci95: [0.5, 0.5] },
     ]);
+  }, 300_000);
+
+  it('refuses to train a trial another live process is training, and leaves its files alone', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'pl-study-busy-')), 's');
+    const plan = createStudyFolder(dir, validateStudy({ ...STUDY, name: 'busy-test', steps: 60_000, variants: undefined }));
+    const td = studyFiles.trialDir(dir, plan.trials[0]);
+    const ac = new AbortController();
+    let refused: unknown = null;
+    const exec = new LocalExecutor({ workers: 1, spare: false });
+    const res = await exec.run(dir, [0], {
+      signal: ac.signal,
+      onProgress: () => {
+        if (refused !== null || ac.signal.aborted) return;
+        refused = 'pending';
+        // While the pool's process trains trial 0, this process tries too.
+        runTrial(dir, 0).then(() => { refused = new Error('not refused'); }, (e: unknown) => { refused = e; ac.abort(); });
+      },
+    });
+    expect(refused).toBeInstanceOf(TrialBusyError);
+    expect((refused as Error).message).toMatch(/trial 0 is being trained by pid \d+/);
+    expect(res.stopped).toEqual([0]);
+    expect(readStatus(td).status).toBe('stopped');
   }, 300_000);
 
   it('a stop request checkpoints every running trial (exit 75, status stopped) and a second run finishes them', async () => {

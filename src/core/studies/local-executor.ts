@@ -129,8 +129,9 @@ export class LocalExecutor implements StudyExecutor {
           if (outcome === 'failed') {
             const st = readStatus(td);
             message = st.status === 'failed' && st.message ? st.message : spawnError ? `trial process could not start: ${spawnError.message}` : `trial process exited with ${signal ? `signal ${signal}` : `code ${code}`}`;
-            // A process that died without saying why (killed, crashed) leaves a status that lies.
-            if (st.status !== 'failed') writeStatus(td, { ...st, status: 'failed', message });
+            // A process that died without saying why (killed, crashed) leaves a status that lies;
+            // a trial another live process trains (it refused to start) is left alone.
+            if (st.status !== 'failed' && st.status !== 'running' && st.status !== 'paused') writeStatus(td, { ...st, status: 'failed', message });
           }
           result[outcome].push(t.index);
           hooks.onTrial?.({ index: t.index, kind: 'ended', outcome, message, seconds: (performance.now() - r.t0) / 1000 });

@@ -19,6 +19,14 @@ import type { TrialOutcome } from './executor.js';
 import { readPlan, readStudy, studyFiles, StudyError, trialDone, type FinalEval } from './study-folder.js';
 import type { VarianceSpec } from './study-file.js';
 
+/** The trial is being trained by another live process. */
+export class TrialBusyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TrialBusyError';
+  }
+}
+
 export interface TrialProgress {
   readonly index: number;
   readonly steps: number;
@@ -78,6 +86,13 @@ export async function runTrial(studyDir: string, index: number, opts: TrialRunOp
   if (!trial) throw new StudyError(`${studyDir}: no trial ${index} (the study has ${plan.trials.length}, 0 … ${plan.trials.length - 1})`);
   const td = studyFiles.trialDir(studyDir, trial);
   if (trialDone(td)) return 'finished';
+  // Another live process trains it (a second `study run --resume`, the app's Continue while a
+  // cluster runs the study): refuse without touching its files. A dead trainer reads "crashed".
+  const now = readStatus(td);
+  if (now.status === 'running' || now.status === 'paused') {
+    const who = now.trainer ? ` by pid ${now.trainer.pid}${now.trainer.host ? ` on ${now.trainer.host}` : ''}` : '';
+    throw new TrialBusyError(`${studyDir}: trial ${index} is being trained${who} (status.json says ${now.status}); stop that first`);
+  }
   const { spec } = readStudy(studyDir);
   const total = trial.config.totalSteps;
 
