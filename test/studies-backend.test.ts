@@ -51,6 +51,8 @@ describe('studies in the app backend', () => {
 
       const { studyDir } = (await call('startStudy', { study: TINY, workers: 2 })) as { studyDir: string };
       expect(studyDir.startsWith(join(root, 'studies'))).toBe(true);
+      // One study at a time uses the cores.
+      expect((await refused(call('startStudy', { study: { ...TINY, name: 'second' } }))).code).toBe('busy');
       const first = (await call('studyReport', { studyDir })) as StudyReport; // and follow it
       expect(first.variants.map((v) => v.name)).toEqual(['reward-to-go', 'baseline']);
       expect(((await call('listStudies', undefined)) as { running: boolean }[])[0].running).toBe(true);

@@ -31,13 +31,19 @@ export interface StudyServiceOptions {
 export class StudyService {
   readonly root: string;
   private readonly running = new Map<string, AbortController>();
+  /** Interrupted studies waiting for the running one to end. */
+  private readonly waiting: string[] = [];
   private follower: { dir: string; f: StudyFollower; timer?: NodeJS.Timeout; dirty: boolean } | null = null;
   private disposed = false;
 
   constructor(runsRoot: string, private readonly emit: (e: StudyEvent) => void, private readonly opts: StudyServiceOptions = {}) {
     this.root = path.join(runsRoot, 'studies');
+    // One study at a time uses the pool (two pools would oversubscribe the cores): interrupted
+    // studies continue one after another.
     if (opts.continueInterrupted !== false) {
-      for (const dir of listStudyDirs(this.root)) if (existsSync(path.join(dir, MARKER))) this.launch(dir);
+      for (const dir of listStudyDirs(this.root)) if (existsSync(path.join(dir, MARKER))) this.waiting.push(dir);
+      const next = this.waiting.shift();
+      if (next) this.launch(next);
     }
   }
 
@@ -70,6 +76,7 @@ export class StudyService {
       if (e instanceof ConfigError) throw new LabError('invalid', e.message);
       throw e;
     }
+    this.assertPoolFree();
     mkdirSync(this.root, { recursive: true });
     const dir = newStudyDir(this.root, study.spec.name);
     createStudyFolder(dir, study);
@@ -79,7 +86,13 @@ export class StudyService {
 
   resume(dir: string, workers?: number): void {
     if (this.running.has(dir)) throw new LabError('busy', 'this study is already running');
+    this.assertPoolFree();
     this.launch(dir, workers);
+  }
+
+  private assertPoolFree(): void {
+    const other = [...this.running.keys()][0];
+    if (other) throw new LabError('busy', `study ${path.basename(other)} is running and uses the cores: stop it or wait for it to finish`);
   }
 
   stop(dir: string): void {
@@ -142,6 +155,8 @@ export class StudyService {
         if (!this.disposed) this.clearMarker(dir);
         const msg = `${res.finished.length} trials finished${res.failed.length ? `, ${res.failed.length} failed` : ''}${res.stopped.length ? `, ${res.stopped.length} stopped` : ''}`;
         this.emit({ type: 'study-state', studyDir: dir, running: false, message: msg });
+        const next = this.disposed ? undefined : this.waiting.shift();
+        if (next) this.launch(next);
         if (this.follower?.dir === dir && !this.disposed) {
           try { this.emit({ type: 'study-report', studyDir: dir, report: studyReport(dir) }); } catch { /* ignore */ }
         }
