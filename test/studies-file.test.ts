@@ -1,6 +1,6 @@
 // Study files: expansion into trials, errors that name the field and the variant, a fuzzed
 // validator that only ever accepts or refuses with a ConfigError, and the study folder.
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -118,5 +118,12 @@ describe('the study folder', () => {
       expect(trialDone(td)).toBe(false);
     }
     expect(() => createStudyFolder(dir, study)).toThrow(/already holds a study/);
+    // A plan whose trial folder escapes trials/ is refused.
+    for (const bad of ['trials/..', 'trials/.', '../x', 'trials/a/b', '/tmp/x']) {
+      const p = JSON.parse(readFileSync(studyFiles.plan(dir), 'utf8'));
+      p.trials[0].dir = bad;
+      writeFileSync(studyFiles.plan(dir), JSON.stringify(p));
+      expect(() => readPlan(dir), bad).toThrow(/trial 0 is malformed/);
+    }
   });
 });

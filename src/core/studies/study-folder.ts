@@ -85,13 +85,13 @@ function readJson(path: string, what: string): unknown {
   }
 }
 
-/** Reads and checks plan.json (each trial's config re-validated; dirs confined to trials/). */
+/** Reads and checks plan.json (each trial's config re-validated; dirs confined to one folder level under trials/). */
 export function readPlan(dir: string): StudyPlan {
   const raw = readJson(studyFiles.plan(dir), 'plan') as { version?: unknown; trials?: unknown };
   if (!raw || raw.version !== PLAN_VERSION || !Array.isArray(raw.trials)) throw new StudyError(`${studyFiles.plan(dir)}: expected {"version": 1, "trials": [...]}`);
   const trials = raw.trials.map((t: unknown, i: number): TrialDef => {
     const x = t as Partial<TrialDef>;
-    if (!x || x.index !== i || typeof x.variant !== 'string' || typeof x.seed !== 'number' || typeof x.dir !== 'string' || !/^trials\/[A-Za-z0-9._-]+$/.test(x.dir) || !x.config)
+    if (!x || x.index !== i || typeof x.variant !== 'string' || typeof x.seed !== 'number' || typeof x.dir !== 'string' || !/^trials\/[A-Za-z0-9._-]+$/.test(x.dir) || /^trials\/\.{1,2}$/.test(x.dir) || !x.config)
       throw new StudyError(`${studyFiles.plan(dir)}: trial ${i} is malformed`);
     let config: RunConfig;
     try {
