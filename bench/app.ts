@@ -10,10 +10,12 @@
 //    viewer state arrives (gapP99Ms) and how much simulated time it shows per wall second
 //    (realtimeRatio); weightsLatencyMs runs from an update's metrics to the first state playing it.
 // Flags: --quick (fewer updates), --viewer-only, --no-docs, --docs-only (rewrite the doc
-// section from bench/results/app.json). Other keys already in app.json are kept.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+// section from bench/results/app.json), --renderer-nice (Chromium's processes at niceness 19,
+// below the trainer: its software drawing then takes only CPU training leaves; stored as
+// viewer.rendererNiced). Other keys already in app.json are kept.
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { loadavg, tmpdir } from 'node:os';
+import { loadavg, setPriority, tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import type { LabEvent } from '../src/backend/api.js';
@@ -133,7 +135,9 @@ async function viewerBeside(page: Page, serve: ServeHandle, task: string, pairs:
       while (metrics.length < seen + 2) {
         if (Date.now() - t0 > 300_000) throw new Error('no update for 5 minutes');
         await new Promise((r) => setTimeout(r, 250));
-        if (playing) render.push(await page.evaluate(() => ({ renderMs: window.__labViewer.sceneStats.renderMs, renderFps: window.__labViewer.sceneStats.renderFps })));
+        // Sampled in both conditions, so the bench's own page calls weigh on both alike.
+        const r = await page.evaluate(() => ({ renderMs: window.__labViewer.sceneStats.renderMs, renderFps: window.__labViewer.sceneStats.renderFps }));
+        if (playing) render.push(r);
       }
       const m = metrics[seen + 1];
       on.set(m.update, playing);
@@ -200,6 +204,50 @@ async function viewerBeside(page: Page, serve: ServeHandle, task: string, pairs:
   };
 }
 
+/**
+ * The viewer's own cost without a page: the real backend (trainer + viewer process) in this
+ * process, nobody drawing; per update the viewer plays or is paused (ABBA), as above.
+ */
+async function viewerWithoutPage(root: string, task: string, pairs: number) {
+  const { createLabBackend } = await import('../src/backend/default-deps.js');
+  const { createDispatcher } = await import('../src/backend/dispatch.js');
+  const backend = createLabBackend(root);
+  const call = createDispatcher(backend);
+  const metrics: { update: number; sps: number }[] = [];
+  let states = 0;
+  backend.onEvent((e: LabEvent) => {
+    if (e.type === 'metrics') metrics.push({ update: e.row.update, sps: e.row.stepsPerSecond });
+    else if (e.type === 'viewer-state') states++;
+  });
+  const on = new Map<number, boolean>();
+  try {
+    const preset = (await import('../src/core/algos/presets.js')).PRESETS.ppo[task] ?? {};
+    await call('start', { task, algo: 'ppo', seed: 1, totalSteps: 10_000_000, backend: 'auto', checkpointEvery: 1000, algoConfig: preset });
+    const wait = async (n: number) => {
+      const t0 = Date.now();
+      while (metrics.length < n) {
+        if (Date.now() - t0 > 300_000) throw new Error('no update for 5 minutes');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    await wait(2);
+    const order: boolean[] = [];
+    for (let k = 0; k < pairs; k++) order.push(...(k % 2 === 0 ? [true, false] : [false, true]));
+    for (const playing of order) {
+      const seen = metrics.length;
+      backend.viewer.control({ paused: !playing });
+      await wait(seen + 2);
+      on.set(metrics[seen + 1].update, playing);
+    }
+    await call('stop', null);
+  } finally {
+    backend.dispose();
+  }
+  const off = median(metrics.filter((m) => on.get(m.update) === false).map((m) => m.sps));
+  const onMed = median(metrics.filter((m) => on.get(m.update) === true).map((m) => m.sps));
+  return { task, updatesPerCondition: pairs, statesReceived: states, medianEnvStepsPerSecond: { viewerOff: Math.round(off), viewerOn: Math.round(onMed) }, trainingCostPct: round1(((off - onMed) / off) * 100) };
+}
+
 async function browserPhase(root: string) {
   const rendererDir = await mkdtemp(path.join(tmpdir(), 'bench-app-renderer-'));
   log('building the renderer…');
@@ -213,6 +261,7 @@ async function browserPhase(root: string) {
     await page.addInitScript({ content: 'globalThis.__name = (f) => f;' });
     await page.goto(serve.url);
     await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
+    if (args.has('--renderer-nice')) log(`Chromium processes at niceness 19: ${reniceChromium()}`);
     let timeToFirstResult = null;
     if (!args.has('--viewer-only')) {
       if ((await page.locator('#task').inputValue()) !== 'InvertedPendulum') await page.selectOption('#task', 'InvertedPendulum');
@@ -245,12 +294,34 @@ async function browserPhase(root: string) {
   }
 }
 
+/** Sets every Chromium process below this one to niceness 19; returns how many. */
+function reniceChromium(): number {
+  const parent = new Map<number, number>();
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try { parent.set(Number(p), Number(readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ')[1])); } catch { /* gone */ }
+  }
+  let n = 0;
+  for (const [pid] of parent) {
+    let q = pid;
+    for (let k = 0; k < 20 && q > 1; k++) {
+      q = parent.get(q) ?? 0;
+      if (q !== process.pid) continue;
+      try {
+        if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('chrom')) { setPriority(pid, 19); n++; }
+      } catch { /* gone */ }
+      break;
+    }
+  }
+  return n;
+}
+
 // ---- 3. Results -----------------------------------------------------------------------------
 
 type ViewerRow = Awaited<ReturnType<typeof viewerBeside>>;
 type ViewerResult = {
   machine: ReturnType<typeof machineInfo>; loadavg: { start: number[]; end: number[] }; seconds: number; chromium: string;
-  conditions: string; tasks: ViewerRow[];
+  conditions: string; tasks: ViewerRow[]; withoutPage: Awaited<ReturnType<typeof viewerWithoutPage>>[];
   targets: { realtimeRatio: boolean; gapP99Ms: boolean; weightsLatencyMs: boolean; trainingCostPct: boolean };
 };
 
@@ -265,6 +336,10 @@ function docSection(r: { viewer?: ViewerResult; browser?: { timeToFirst?: { medi
     `| ${t.task}: update end → viewer playing it (median; max) | ${t.weightsLatencyMs} ms (${t.weightsLatencyMaxMs}) | ≤ ${TARGET.weightsLatencyMs} ms | ${pass(t.weightsLatencyMs <= TARGET.weightsLatencyMs)} |`,
     `| ${t.task}: training env-steps/s viewer off / on (paired updates, ${t.updatesPerCondition} each) → cost | ${t.medianEnvStepsPerSecond.viewerOff} / ${t.medianEnvStepsPerSecond.viewerOn} → ${t.trainingCostPct} % | ≤ ${TARGET.trainingCostPct} % | ${pass(t.trainingCostPct <= TARGET.trainingCostPct)} |`,
   ]) : ['| viewer | not run | | |'];
+  const niced = (v as (ViewerResult & { rendererNiced?: ViewerResult }) | undefined)?.rendererNiced;
+  const bare = (v?.withoutPage ?? []).map((t) => `| ${t.task}: the same without any page (viewer process + host only), paired, ${t.updatesPerCondition} each | ${t.medianEnvStepsPerSecond.viewerOff} / ${t.medianEnvStepsPerSecond.viewerOn} → ${t.trainingCostPct} % | ≤ ${TARGET.trainingCostPct} % | ${pass(t.trainingCostPct <= TARGET.trainingCostPct)} |`);
+  const nicedRows = niced ? niced.tasks.map((t) =>
+    `| ${t.task}, Chromium at niceness 19 (below the trainer): cost; state gap p99 in the page / at the host; realtime ratio | ${t.trainingCostPct} %; ${t.gapP99Ms} / ${t.hostGapP99Ms} ms; ${t.realtimeRatio} | ≤ ${TARGET.trainingCostPct} % | ${pass(t.trainingCostPct <= TARGET.trainingCostPct)} |`) : [];
   const tf = r.browser?.timeToFirst;
   const first = tf ? [
     `| InvertedPendulum: Train → first curve point (median of 3) | ${(tf.medianFirstPointMs / 1000).toFixed(2)} s | < 3 s | ${pass(tf.medianFirstPointMs < TARGET.timeToFirstMs)} |`,
@@ -280,8 +355,16 @@ function docSection(r: { viewer?: ViewerResult; browser?: { timeToFirst?: { medi
     '|---|---|---|---|',
     ...first,
     ...rows,
+    ...bare,
+    ...nicedRows,
     '',
-    ...(v ? [`Conditions: ${v.conditions}`] : []),
+    ...(v ? [`Conditions: ${v.conditions} Load average during the viewer phase: ${v.loadavg.start[0]} → ${v.loadavg.end[0]}` +
+      (niced ? `; the niced run: ${niced.loadavg.start[0]} → ${niced.loadavg.end[0]}.` : '.')] : []),
+    '',
+    'Reading: the viewer itself keeps real time and takes a new policy within a tick; what costs training here is drawing: ' +
+      'headless Chromium renders WebGL in software (about half a core even at 15 frames/s, half resolution), on the same two cores as ' +
+      'the trainer and five other engineers\' jobs, and the host and page get their states late whenever the machine is overloaded. ' +
+      'With a GPU the drawing leaves the CPU; on this machine a low-priority renderer (the niced rows) shows what remains.',
     '<!-- app:end -->',
   ].join('\n');
 }
@@ -306,6 +389,14 @@ const load0 = loadNow();
 const root = await mkdtemp(path.join(tmpdir(), 'bench-app-runs-'));
 const t0 = performance.now();
 try {
+  const withoutPage = [];
+  if (!args.has('--renderer-nice')) {
+    for (const task of ['HalfCheetah', 'Ant']) {
+      log(`viewer cost without a page, PPO ${task}…`);
+      withoutPage.push(await viewerWithoutPage(root, task, quick ? 3 : 6));
+      log(JSON.stringify(withoutPage.at(-1)));
+    }
+  }
   const b = await browserPhase(root);
   const load1 = loadNow();
   const tasks = b.viewer;
@@ -315,6 +406,8 @@ try {
       'the trainer, the viewer process, the serve host and headless Chromium (software WebGL) all on these cores; PPO with the task preset; ' +
       'the viewer alternates playing / paused per update (ABBA), swap-at-once on for the latency; states are timed where the page receives them.',
     tasks,
+    /** The same pairing with no page at all: the viewer process and the host only. */
+    withoutPage,
     targets: {
       realtimeRatio: tasks.every((t) => t.realtimeRatio >= TARGET.realtimeRatio[0] && t.realtimeRatio <= TARGET.realtimeRatio[1]),
       gapP99Ms: tasks.every((t) => t.gapP99Ms <= TARGET.gapP99Ms),
@@ -327,7 +420,10 @@ try {
     ...previous,
     ...(previous.liveView ? { liveViewNote: 'liveView, liveViewPaired, perFrame and browser.rendering measured the sampled-frames live view (commit 16fb703), which the real-time viewer replaced' } : {}),
     ...(b.timeToFirst ? { browser: { ...(previous.browser as object | undefined), timeToFirst: b.timeToFirst } } : {}),
-    viewer,
+    // A --renderer-nice run is kept beside the ordinary one (and survives the next ordinary run).
+    viewer: args.has('--renderer-nice')
+      ? { ...(previous.viewer as object), rendererNiced: viewer }
+      : { ...viewer, ...((previous.viewer as { rendererNiced?: unknown } | undefined)?.rendererNiced ? { rendererNiced: (previous.viewer as { rendererNiced: unknown }).rendererNiced } : {}) },
   };
   mkdirSync(outDir, { recursive: true });
   writeFileAtomic(outFile, JSON.stringify(result, null, 2) + '\n');
