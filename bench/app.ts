@@ -361,10 +361,12 @@ function docSection(r: { viewer?: ViewerResult; browser?: { timeToFirst?: { medi
     ...(v ? [`Conditions: ${v.conditions} Load average during the viewer phase: ${v.loadavg.start[0]} → ${v.loadavg.end[0]}` +
       (niced ? `; the niced run: ${niced.loadavg.start[0]} → ${niced.loadavg.end[0]}.` : '.')] : []),
     '',
-    'Reading: the viewer itself keeps real time and takes a new policy within a tick; what costs training here is drawing: ' +
-      'headless Chromium renders WebGL in software (about half a core even at 15 frames/s, half resolution), on the same two cores as ' +
-      'the trainer and five other engineers\' jobs, and the host and page get their states late whenever the machine is overloaded. ' +
-      'With a GPU the drawing leaves the CPU; on this machine a low-priority renderer (the niced rows) shows what remains.',
+    'Reading: without a page the viewer costs training nothing measurable (the rows "without any page": within the noise of ' +
+      'paired updates) and takes a new policy within a tick. What costs training here is the page drawing it: headless Chromium ' +
+      'renders WebGL in software (about half a core even at 15 frames/s and half resolution) on the same two cores as the trainer and ' +
+      'five other engineers\' jobs. Lowering Chromium to niceness 19 did not lower that cost (niced rows), so it is not the CPU share ' +
+      'alone; shared caches and memory bandwidth are the likely rest (not investigated further). The gaps: states leave the viewer ' +
+      'every 16.7 ms; p99 at the host and in the page is set by how late these overloaded cores run the host and the page.',
     '<!-- app:end -->',
   ].join('\n');
 }
