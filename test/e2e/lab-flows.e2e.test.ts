@@ -15,7 +15,7 @@ import { scriptedDeps } from './scripted-trainer.js';
 
 const SHOTS = path.resolve('test-results');
 
-type Stats = { state: string; metricsPoints: number; framesReceived: number; evalFrames: number; lastError: string | null };
+type Stats = { state: string; metricsPoints: number; evalFrames: number; lastError: string | null };
 
 let s: ServeHandle | undefined;
 let browser: Browser | undefined;
