@@ -248,6 +248,45 @@ async function viewerWithoutPage(root: string, task: string, pairs: number) {
   return { task, updatesPerCondition: pairs, statesReceived: states, medianEnvStepsPerSecond: { viewerOff: Math.round(off), viewerOn: Math.round(onMed) }, trainingCostPct: round1(((off - onMed) / off) * 100) };
 }
 
+/**
+ * The viewer process alone, timed where its host receives the states: the task's PPO preset
+ * policy, a new version every 0.7 s (swapped in at once, as during training), for `seconds`.
+ */
+async function viewerAlone(task: string, seconds: number) {
+  const { ALGOS } = await import('../src/core/algos/index.js');
+  const { PRESETS } = await import('../src/core/algos/presets.js');
+  const { makeEnv, makeEnvSync } = await import('../src/core/envs/registry.js');
+  const { selectBackend } = await import('../src/core/rl/backend.js');
+  const { ViewerProcess } = await import('../src/core/viewer/host.js');
+  (await makeEnv(task)).dispose();
+  const algo = await ALGOS.ppo.create({
+    spec: makeEnvSync(task).spec, makeEnv: () => makeEnvSync(task), config: PRESETS.ppo[task] ?? {}, seed: 1, totalSteps: 1e6,
+    backend: await selectBackend('auto'), onEpisode: () => {},
+  });
+  const snapshot = algo.snapshot();
+  await algo.dispose();
+  const v = ViewerProcess.spawn();
+  const st: { t: number; sim: number }[] = [];
+  v.onMessage((m) => { if (m.type === 'viewer-state') st.push({ t: performance.now(), sim: m.simTime }); });
+  v.send({ type: 'control', control: { swapAtOnce: true } });
+  v.send({ type: 'load', source: { env: { kind: 'task', name: task }, seed: 1, label: task }, policy: { snapshot, update: 1, steps: 0 } });
+  let k = 2;
+  const swap = setInterval(() => v.send({ type: 'policy', policy: { snapshot, update: k++, steps: 0 } }), 700);
+  try {
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+  } finally {
+    clearInterval(swap);
+    v.kill();
+  }
+  const w = st.slice(30); // past start-up
+  const gaps = w.slice(1).map((x, i) => x.t - w[i].t);
+  return {
+    task, seconds, states: w.length,
+    realtimeRatio: round3((w[w.length - 1].sim - w[0].sim) / ((w[w.length - 1].t - w[0].t) / 1000)),
+    hostGapP99Ms: round1(quantile(gaps, 0.99)), hostGapMaxMs: round1(Math.max(...gaps)),
+  };
+}
+
 async function browserPhase(root: string) {
   const rendererDir = await mkdtemp(path.join(tmpdir(), 'bench-app-renderer-'));
   log('building the renderer…');
@@ -321,7 +360,7 @@ function reniceChromium(): number {
 type ViewerRow = Awaited<ReturnType<typeof viewerBeside>>;
 type ViewerResult = {
   machine: ReturnType<typeof machineInfo>; loadavg: { start: number[]; end: number[] }; seconds: number; chromium: string;
-  conditions: string; tasks: ViewerRow[]; withoutPage: Awaited<ReturnType<typeof viewerWithoutPage>>[];
+  conditions: string; tasks: ViewerRow[]; withoutPage: Awaited<ReturnType<typeof viewerWithoutPage>>[]; alone?: Awaited<ReturnType<typeof viewerAlone>>[];
   targets: { realtimeRatio: boolean; gapP99Ms: boolean; weightsLatencyMs: boolean; trainingCostPct: boolean };
 };
 
@@ -338,6 +377,7 @@ function docSection(r: { viewer?: ViewerResult; browser?: { timeToFirst?: { medi
   ]) : ['| viewer | not run | | |'];
   const niced = (v as (ViewerResult & { rendererNiced?: ViewerResult }) | undefined)?.rendererNiced;
   const bare = (v?.withoutPage ?? []).map((t) => `| ${t.task}: the same without any page (viewer process + host only), paired, ${t.updatesPerCondition} each | ${t.medianEnvStepsPerSecond.viewerOff} / ${t.medianEnvStepsPerSecond.viewerOn} → ${t.trainingCostPct} % | ≤ ${TARGET.trainingCostPct} % | ${pass(t.trainingCostPct <= TARGET.trainingCostPct)} |`);
+  const aloneRows = (v?.alone ?? []).map((t) => `| ${t.task}: the viewer process alone (new policy every 0.7 s, no trainer, no page): realtime ratio; state gap p99 (max) at its host | ${t.realtimeRatio}; ${t.hostGapP99Ms} ms (${t.hostGapMaxMs}) | 1.00 ± 0.03; ≤ ${TARGET.gapP99Ms} ms | ${pass(t.realtimeRatio >= TARGET.realtimeRatio[0] && t.realtimeRatio <= TARGET.realtimeRatio[1] && t.hostGapP99Ms <= TARGET.gapP99Ms)} |`);
   const nicedRows = niced ? niced.tasks.map((t) =>
     `| ${t.task}, Chromium at niceness 19 (below the trainer): cost; state gap p99 in the page / at the host; realtime ratio | ${t.trainingCostPct} %; ${t.gapP99Ms} / ${t.hostGapP99Ms} ms; ${t.realtimeRatio} | ≤ ${TARGET.trainingCostPct} % | ${pass(t.trainingCostPct <= TARGET.trainingCostPct)} |`) : [];
   const tf = r.browser?.timeToFirst;
@@ -356,6 +396,7 @@ function docSection(r: { viewer?: ViewerResult; browser?: { timeToFirst?: { medi
     ...first,
     ...rows,
     ...bare,
+    ...aloneRows,
     ...nicedRows,
     '',
     ...(v ? [`Conditions: ${v.conditions} Load average during the viewer phase: ${v.loadavg.start[0]} → ${v.loadavg.end[0]}` +
@@ -391,8 +432,13 @@ const load0 = loadNow();
 const root = await mkdtemp(path.join(tmpdir(), 'bench-app-runs-'));
 const t0 = performance.now();
 try {
-  const withoutPage = [];
+  const withoutPage = [], alone = [];
   if (!args.has('--renderer-nice')) {
+    for (const task of ['HalfCheetah', 'Ant']) {
+      log(`the viewer process alone, ${task}…`);
+      alone.push(await viewerAlone(task, quick ? 10 : 20));
+      log(JSON.stringify(alone.at(-1)));
+    }
     for (const task of ['HalfCheetah', 'Ant']) {
       log(`viewer cost without a page, PPO ${task}…`);
       withoutPage.push(await viewerWithoutPage(root, task, quick ? 3 : 6));
@@ -410,6 +456,8 @@ try {
     tasks,
     /** The same pairing with no page at all: the viewer process and the host only. */
     withoutPage,
+    /** The viewer process alone (no trainer, no page), states timed at its host. */
+    alone,
     targets: {
       realtimeRatio: tasks.every((t) => t.realtimeRatio >= TARGET.realtimeRatio[0] && t.realtimeRatio <= TARGET.realtimeRatio[1]),
       gapP99Ms: tasks.every((t) => t.gapP99Ms <= TARGET.gapP99Ms),
