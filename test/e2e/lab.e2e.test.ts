@@ -4,22 +4,20 @@
 // playing while training is paused and after it stopped), evaluate with playback, export.
 // Screenshots go to test-results/.
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServeHandle } from '../../src/serve/server.js';
-import { CHROMIUM, launchLabPage } from './browser.js';
-import { buildRenderer } from './build-renderer.js';
+import { CHROMIUM } from './browser.js';
+import { SHOTS, startServedLab, type ServedLab } from './served-lab.js';
 
-const SHOTS = path.resolve('test-results');
 const hasChromium = existsSync(CHROMIUM);
 
 type Stats = { state: string; metricsPoints: number; evalFrames: number; evaluations: number; poseFps: number; timeToFirstPointMs: number | null; lastError: string | null };
 
+let lab: ServedLab | undefined;
 let s: ServeHandle | undefined;
-let browser: Browser | undefined;
 let page: Page;
 let root: string;
 const consoleProblems: string[] = [];
@@ -44,18 +42,12 @@ async function until<T>(what: string, f: () => Promise<T>, ok: (v: T) => boolean
 
 describe.skipIf(!hasChromium)('lab in the browser (serve mode)', () => {
   beforeAll(async () => {
-    await mkdir(SHOTS, { recursive: true });
-    const rendererDir = await buildRenderer(path.join(SHOTS, 'e2e-renderer'));
-    root = await mkdtemp(path.join(tmpdir(), 'lab-e2e-'));
-    const { startServe } = await import('../../src/serve/server.js');
-    s = await startServe({ host: '127.0.0.1', port: 0, runsRoot: root, rendererDir });
-    ({ browser, page } = await launchLabPage(consoleProblems));
+    lab = await startServedLab('lab-e2e-', consoleProblems);
+    ({ server: s, page, root } = lab);
   }, 180_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await s?.close();
-    if (root) await rm(root, { recursive: true, force: true });
+    await lab?.close();
   });
 
   it('trains PPO on InvertedPendulum, shows it, pauses, resumes, evaluates and exports', async () => {

@@ -3,25 +3,21 @@
 // its meshes — the textured OBJ torso and four STL thighs — with collision geoms hidden until the
 // toggle shows them. Screenshots go to test-results/.
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { zipSync } from 'fflate';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServeHandle } from '../../src/serve/server.js';
-import { CHROMIUM, launchLabPage } from './browser.js';
-import { buildRenderer } from './build-renderer.js';
+import { CHROMIUM } from './browser.js';
+import { SHOTS, startServedLab, type ServedLab } from './served-lab.js';
 
-const SHOTS = path.resolve('test-results');
 const QUAD = path.resolve('test/fixtures/robots/quadruped');
 const hasChromium = existsSync(CHROMIUM);
 
 type Counts = { geoms: number; meshes: number; textured: number };
+let lab: ServedLab | undefined;
 let s: ServeHandle | undefined;
-let browser: Browser | undefined;
 let page: Page;
-let root: string;
 const consoleProblems: string[] = [];
 
 async function counts(): Promise<Counts> {
@@ -42,18 +38,12 @@ async function until(what: string, ok: (c: Counts) => boolean, timeoutMs: number
 
 describe.skipIf(!hasChromium)('your own robot in the browser (serve mode)', () => {
   beforeAll(async () => {
-    await mkdir(SHOTS, { recursive: true });
-    const rendererDir = await buildRenderer(path.join(SHOTS, 'e2e-renderer'));
-    root = await mkdtemp(path.join(tmpdir(), 'lab-e2e-robot-'));
-    const { startServe } = await import('../../src/serve/server.js');
-    s = await startServe({ host: '127.0.0.1', port: 0, runsRoot: root, rendererDir });
-    ({ browser, page } = await launchLabPage(consoleProblems));
+    lab = await startServedLab('lab-e2e-robot-', consoleProblems);
+    ({ server: s, page } = lab);
   }, 180_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await s?.close();
-    if (root) await rm(root, { recursive: true, force: true });
+    await lab?.close();
   });
 
   it('opens the quadruped from a zipped folder and shows its meshes', async () => {
