@@ -27,7 +27,7 @@ export interface RunSummary {
 export interface StatusFile {
   status: RunStatus;
   backend?: string;
-  /** What takes the gradient steps when not the TF.js backend (e.g. PPO's fused kernels). */
+  /** What takes the gradient steps when not the TF.js backend (e.g. the WASM-SIMD kernel engine). */
   gradientStep?: string;
   message?: string;
   steps?: number;
