@@ -7,8 +7,13 @@ const run = promisify(execFile);
 export const CLI_BIN = resolve('bin/policy-lab.mjs');
 
 export async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return cliIn(process.cwd(), ...args);
+}
+
+/** The CLI run from another working directory (a user's own folder, not the install's). */
+export async function cliIn(cwd: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [CLI_BIN, ...args], { timeout: 300_000 });
+    const { stdout, stderr } = await run(process.execPath, [CLI_BIN, ...args], { timeout: 300_000, cwd });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const err = e as { code?: number; stdout?: string; stderr?: string };

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli } from './cli-run.js';
+import { cli, cliIn } from './cli-run.js';
 
 describe('policy-lab CLI', () => {
   it('lists tasks and algorithms', async () => {
@@ -22,6 +22,14 @@ describe('policy-lab CLI', () => {
     expect(h.code).toBe(0);
     expect(h.stdout).toMatch(/--phi <total-return\|reward-to-go\|baseline\|q\|td\|nstep\|gae>/);
     expect(h.stdout).toMatch(/\(default /);
+  });
+
+  it('trains from a working directory outside the install (the trainer finds its loader)', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'pl-cwd-'));
+    const r = await cliIn(cwd, 'train', '--task', 'InvertedPendulum', '--algo', 'ppo', '--steps', '1024', '--out', 'runs');
+    expect(r.stderr).not.toMatch(/ERR_MODULE_NOT_FOUND/);
+    expect(r.code).toBe(0);
+    expect(readdirSync(join(cwd, 'runs'))).toHaveLength(1);
   });
 
   it('refuses bad flags and values with a clear message and exit code 2', async () => {

@@ -4,6 +4,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { A3cWorkerCrashError, WORKER_FLAG, workerError, type A3cGradMsg, type A3cInitMsg, type ParentToWorker, type WorkerToParent } from './a3c-messages.js';
+import { execArgvFor } from '../child-exec.js';
 
 let workerEntryOverride: string | undefined;
 
@@ -112,7 +113,7 @@ export class A3cSupervisor {
   private spawn(k: number, gen: number): void {
     const entry = a3cWorkerEntry();
     const proc = fork(entry, [WORKER_FLAG], {
-      execArgv: entry.endsWith('.ts') ? ['--import', 'tsx'] : [],
+      execArgv: execArgvFor(entry),
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });

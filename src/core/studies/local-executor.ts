@@ -15,6 +15,7 @@ import { outcomeOfExit, type ExecutorHooks, type ExecutorResult, type StudyExecu
 import { readPlan, studyFiles } from './study-folder.js';
 import type { RunTrialMessage, TrialProgressMessage, TrialReadyMessage } from './trial-child.js';
 import type { TrialDef } from './study-file.js';
+import { execArgvFor } from '../child-exec.js';
 
 export interface LocalExecutorOptions {
   /** Cores to use; default: all of this machine's. */
@@ -49,7 +50,7 @@ export class LocalExecutor implements StudyExecutor {
   private forkChild(args: string[]): ChildProcess {
     const entry = this.opts.entry ?? fileURLToPath(new URL('./trial-child.ts', import.meta.url));
     // tsx resolved from here, not from the cwd (a study may be started from any folder).
-    const execArgv = this.opts.execArgv ?? (entry.endsWith('.ts') ? ['--import', import.meta.resolve('tsx')] : []);
+    const execArgv = this.opts.execArgv ?? execArgvFor(entry);
     return fork(entry, args, {
       execArgv, execPath: this.opts.execPath, env: this.opts.env ?? process.env,
       serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

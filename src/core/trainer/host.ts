@@ -6,6 +6,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { HostToTrainer, TrainerToHost } from '../protocol.js';
+import { execArgvFor } from '../child-exec.js';
 
 export interface TrainerSpawnOptions {
   /** Script to run; default: this folder's child.ts run through tsx. */
@@ -18,7 +19,7 @@ export interface TrainerSpawnOptions {
 /** Forks `defaultEntry` (a .ts file runs through tsx) or opts.entry, typed arrays crossing as typed arrays. */
 export function forkChild(defaultEntry: string, opts: TrainerSpawnOptions = {}): ChildProcess {
   const entry = opts.entry ?? defaultEntry;
-  const execArgv = opts.execArgv ?? (entry.endsWith('.ts') ? ['--import', 'tsx'] : []);
+  const execArgv = opts.execArgv ?? execArgvFor(entry);
   return fork(entry, [], {
     execArgv,
     execPath: opts.execPath,
