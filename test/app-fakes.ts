@@ -4,7 +4,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { choice, int, num, type Schema } from '../src/core/config/schema.js';
 import type { HostToTrainer, MetricsRow, RunConfig, TrainerToHost } from '../src/core/protocol.js';
-import type { Catalog } from '../src/backend/api.js';
+import type { Catalog, LabError } from '../src/backend/api.js';
 import type { BackendDeps, TrainerProcess } from '../src/backend/lab-backend.js';
 import type { ViewerProcessLike } from '../src/backend/viewer-service.js';
 import type { HostToViewer, ViewerToHost } from '../src/core/viewer/messages.js';
@@ -99,4 +99,14 @@ export function metricsRow(update: number, ret: number): MetricsRow {
     update, steps: update * 2048, episodes: update * 10, returnMean: ret, returnMin: ret - 1, returnMax: ret + 1, lengthMean: 50,
     policyLoss: 0.1, valueLoss: 1, entropy: 1.4, approxKl: 0.01, clipFraction: 0.1, explainedVariance: 0.5, gradNorm: 1, stepsPerSecond: 1000, wallTime: update,
   };
+}
+
+/** The LabError a request fails with (the test fails if it succeeds). */
+export async function failure(p: Promise<unknown>): Promise<LabError> {
+  try {
+    await p;
+  } catch (e) {
+    return e as LabError;
+  }
+  throw new Error('expected the request to fail');
 }

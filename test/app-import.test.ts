@@ -5,7 +5,7 @@ import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ImportResult, LabError, RunInfo } from '../src/backend/api.js';
+import type { ImportResult, RunInfo } from '../src/backend/api.js';
 import { createLabBackend } from '../src/backend/default-deps.js';
 import { createDispatcher, type Dispatcher } from '../src/backend/dispatch.js';
 import type { LabBackend } from '../src/backend/lab-backend.js';
@@ -13,6 +13,7 @@ import { exportBundle } from '../src/core/export/bundle.js';
 import type { PolicyCardMeta } from '../src/core/export/card.js';
 import { evaluateBundle } from '../src/core/trainer/run-export.js';
 import type { PolicySnapshot } from '../src/core/policy/snapshot.js';
+import { failure } from './app-fakes.js';
 import { randomSnapshot } from './export-fixtures.js';
 
 const box = (n: number, lo: number, hi: number) => ({ kind: 'box' as const, shape: [n] as [number], low: new Float32Array(n).fill(lo), high: new Float32Array(n).fill(hi) });
@@ -31,15 +32,6 @@ let bundleDir: string;
 let snapshot: PolicySnapshot;
 let backend: LabBackend;
 let call: Dispatcher;
-
-async function failure(p: Promise<unknown>): Promise<LabError> {
-  try {
-    await p;
-  } catch (e) {
-    return e as LabError;
-  }
-  throw new Error('expected the request to fail');
-}
 
 const importsOf = async (): Promise<string[]> => (await readdir(path.join(root, 'imports')).catch(() => [] as string[])).sort();
 

@@ -7,10 +7,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { zipSync } from 'fflate';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { LabError } from '../src/backend/api.js';
 import { createDispatcher, type Dispatcher } from '../src/backend/dispatch.js';
 import { LabBackend } from '../src/backend/lab-backend.js';
-import { fakeDeps } from './app-fakes.js';
+import { failure, fakeDeps } from './app-fakes.js';
 
 const QUAD = new URL('./fixtures/robots/quadruped/', import.meta.url).pathname;
 const req = { task: 'custom', algo: 'ppo', seed: 1, totalSteps: 10_000, backend: 'cpu', checkpointEvery: 1, algoConfig: {} };
@@ -29,15 +28,6 @@ afterEach(() => {
   backend.dispose();
   rmSync(root, { recursive: true, force: true });
 });
-
-async function failure(p: Promise<unknown>): Promise<LabError> {
-  try {
-    await p;
-  } catch (e) {
-    return e as LabError;
-  }
-  throw new Error('expected the request to fail');
-}
 
 function startedConfig(): { mjcfPath: string; preset: string } {
   const start = deps.spawned[0].sent.find((m) => m.type === 'start');
