@@ -3,27 +3,23 @@
 // watch it live to the end (trial statuses, IQM curves with bands, final-score table with CIs,
 // probabilities of improvement, gradient-variance bars), and open a trial as a normal run.
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCatalog } from '../../src/backend/default-deps.js';
 import { LabBackend } from '../../src/backend/lab-backend.js';
-import { startServe, type ServeHandle } from '../../src/serve/server.js';
-import { CHROMIUM, launchLabPage } from './browser.js';
-import { buildRenderer } from './build-renderer.js';
+import type { ServeHandle } from '../../src/serve/server.js';
+import { CHROMIUM } from './browser.js';
+import { SHOTS, startServedLab, type ServedLab } from './served-lab.js';
 // The scripted trainer serves the single-run side; the studies run real trial processes and
 // need the real catalog (tasks, algorithms and their schemas) for the form.
 import { scriptedDeps } from './scripted-trainer.js';
 
-const SHOTS = path.resolve('test-results');
 type StudyStats = { reports: number; shown: string | null; lastCounts: { finished: number; running: number; failed: number } | null; curvesDrawn: number; varianceBars: number };
 
 let s: ServeHandle | undefined;
-let browser: Browser | undefined;
+let lab: ServedLab | undefined;
 let page: Page;
-let root: string;
 const problems: string[] = [];
 const notFound: string[] = [];
 
@@ -31,17 +27,12 @@ const studyStats = (): Promise<StudyStats> => page.evaluate(() => window.__labSt
 
 describe.skipIf(!existsSync(CHROMIUM))('Study view (real tiny trials)', () => {
   beforeAll(async () => {
-    await mkdir(SHOTS, { recursive: true });
-    const rendererDir = await buildRenderer(path.join(SHOTS, 'e2e-renderer-study'));
-    root = await mkdtemp(path.join(tmpdir(), 'lab-study-e2e-'));
-    s = await startServe({ host: '127.0.0.1', port: 0, runsRoot: root, rendererDir, backend: new LabBackend(root, { ...scriptedDeps(), catalog: buildCatalog }) });
-    ({ browser, page } = await launchLabPage(problems, ['error']));
+    lab = await startServedLab('lab-study-e2e-', problems, (root) => new LabBackend(root, { ...scriptedDeps(), catalog: buildCatalog }));
+    ({ server: s, page } = lab);
     page.on('response', (r) => { if (r.status() >= 400) notFound.push(new URL(r.url()).pathname); });
   }, 180_000);
   afterAll(async () => {
-    await browser?.close();
-    await s?.close();
-    if (root) await rm(root, { recursive: true, force: true });
+    await lab?.close();
   });
 
   it('defines, runs and reports a study live; a bad value is refused naming field and variant; a trial opens as a run', async () => {
