@@ -1,6 +1,8 @@
 // The policy at the watched state: per action dimension, the Gaussian N(μ, σ²) drawn over the
 // action range with μ marked (categorical policies: probabilities as bars). Redrawn at most
-// once per animation frame from the latest μ/σ, reusing its buffers.
+// once per animation frame, and no more often than the 3D view draws (minFrameMs), from the
+// latest μ/σ, reusing its buffers: every redraw makes the compositor produce a frame, which
+// with software WebGL costs CPU that training needs.
 export class PolicyView {
   private readonly ctx: CanvasRenderingContext2D | null;
   private mu = new Float32Array(0);
@@ -10,8 +12,9 @@ export class PolicyView {
   private low = -1;
   private high = 1;
   private span = 1;
+  private lastDraw = -Infinity;
 
-  constructor(private readonly canvas: HTMLCanvasElement) {
+  constructor(private readonly canvas: HTMLCanvasElement, private readonly minFrameMs = 0) {
     this.ctx = canvas.getContext('2d');
     new ResizeObserver(() => this.schedule()).observe(canvas);
   }
@@ -46,10 +49,16 @@ export class PolicyView {
   private schedule(): void {
     if (this.queued) return;
     this.queued = true;
-    requestAnimationFrame(() => {
-      this.queued = false;
-      this.draw();
-    });
+    const frame = (): void => {
+      requestAnimationFrame(() => {
+        this.queued = false;
+        this.lastDraw = performance.now();
+        this.draw();
+      });
+    };
+    const wait = this.lastDraw + this.minFrameMs - performance.now();
+    if (wait > 2) setTimeout(frame, wait);
+    else frame();
   }
 
   private draw(): void {

@@ -3,7 +3,7 @@
 // geometry-level rotation (a shape fact, not the world conversion).
 import {
   BoxGeometry, BufferAttribute, BufferGeometry, CanvasTexture, CapsuleGeometry, Color, CylinderGeometry, DataTexture, DoubleSide, Mesh,
-  MeshStandardMaterial, PlaneGeometry, RepeatWrapping, RGBAFormat, SphereGeometry, SRGBColorSpace,
+  MeshLambertMaterial, MeshStandardMaterial, PlaneGeometry, RepeatWrapping, RGBAFormat, SphereGeometry, SRGBColorSpace,
 } from 'three';
 import type { RenderGeom, RenderTexture } from '../../core/envs/types.js';
 
@@ -108,20 +108,28 @@ export function checkerTexture(): CanvasTexture {
   return checker;
 }
 
+/**
+ * A geom's material. `lite` (software WebGL) takes Lambert shading instead of the physically based
+ * one: per pixel it is a few multiply-adds instead of a GGX specular term, which is most of what
+ * SwiftShader spends drawing the view on the CPU cores training needs.
+ */
+export function surfaceMaterial(color: Color, alpha: number, lite: boolean, roughness = 0.55): MeshStandardMaterial | MeshLambertMaterial {
+  const common = { color, transparent: alpha < 1, opacity: alpha };
+  return lite ? new MeshLambertMaterial(common) : new MeshStandardMaterial({ ...common, roughness, metalness: roughness > 0.9 ? 0 : 0.1 });
+}
+
 /** The mesh of one geom; `textures` are the description's (a textured geom gets its own copy's map). */
-export function meshFor(g: RenderGeom, textures: readonly RenderTexture[] = []): Mesh | null {
+export function meshFor(g: RenderGeom, textures: readonly RenderTexture[] = [], lite = false): Mesh | null {
   const geo = geometryFor(g);
   if (!geo) return null;
   const [r, gr, bl, alpha] = g.rgba;
-  const mat = new MeshStandardMaterial({
-    color: new Color().setRGB(r, gr, bl, SRGBColorSpace), roughness: 0.55, metalness: 0.1,
-    transparent: alpha < 1, opacity: alpha,
-  });
+  const mat = surfaceMaterial(new Color().setRGB(r, gr, bl, SRGBColorSpace), alpha, lite, g.type === 'plane' ? 0.9 : 0.55);
   const t = g.texture !== undefined && g.mesh?.uv ? textures[g.texture] : undefined;
   if (t) mat.map = textureFor(t);
   if (g.type === 'hfield') mat.side = DoubleSide;
   if (g.type === 'plane') {
     const tex = checkerTexture().clone();
+    if (lite) tex.anisotropy = 1; // anisotropic filtering is costly when the CPU samples textures
     const w = 2 * (g.size[0] > 0 ? g.size[0] : INFINITE_PLANE_HALF);
     const h = 2 * (g.size[1] > 0 ? g.size[1] : INFINITE_PLANE_HALF);
     tex.repeat.set(w / 1, h / 1);
@@ -129,7 +137,6 @@ export function meshFor(g: RenderGeom, textures: readonly RenderTexture[] = []):
     mat.map = tex;
     mat.color.set(0xffffff);
     mat.side = DoubleSide;
-    mat.roughness = 0.9;
   }
   const m = new Mesh(geo, mat);
   m.name = g.name;

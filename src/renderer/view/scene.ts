@@ -1,12 +1,12 @@
 // The 3D view: a scene built once per RenderDescription; per frame only poses are copied into
 // the existing meshes. Renders on demand (new poses, camera moves, resize), follows trackBody.
 import {
-  AmbientLight, Box3, Color, DirectionalLight, Fog, GridHelper, HemisphereLight, Mesh, MeshStandardMaterial, PCFSoftShadowMap, PerspectiveCamera, PlaneGeometry, Scene,
+  AmbientLight, Box3, Color, DirectionalLight, Fog, GridHelper, HemisphereLight, Mesh, PCFSoftShadowMap, PerspectiveCamera, PlaneGeometry, Scene,
   SRGBColorSpace, Vector3, WebGLRenderer, type Object3D,
 } from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 import { POSE_STRIDE, type RenderDescription } from '../../core/envs/types.js';
-import { checkerTexture, isCollisionGeom, meshFor } from './geoms.js';
+import { checkerTexture, isCollisionGeom, meshFor, surfaceMaterial } from './geoms.js';
 import { applyPoses, createMujocoRoot } from './mujoco-frame.js';
 
 export interface ViewStats {
@@ -26,9 +26,10 @@ export class SceneView {
   readonly stats: ViewStats = { poseFps: 0, renderFps: 0, poseFrames: 0, renderMs: 0, software: false };
   /**
    * Least time between renders. Software WebGL spends a CPU core on drawing, which training
-   * needs: there the viewer's ~60 pose updates/s are still copied but drawn at most 30 times/s.
+   * needs: there the viewer's ~60 pose updates/s are still all copied but drawn at most
+   * SOFTWARE_FPS times/s.
    */
-  private minFrameMs = 0;
+  readonly minFrameMs: number;
   private lastRender = 0;
   private readonly renderer: WebGLRenderer;
   private readonly scene = new Scene();
@@ -37,7 +38,9 @@ export class SceneView {
   private readonly world = createMujocoRoot();
   private readonly sun = new DirectionalLight(0xffffff, 2.2);
   /** Floor for models without a plane of their own (scene space, Y-up; not a MuJoCo geom). */
-  private readonly floor = new Mesh(new PlaneGeometry(40, 40).rotateX(-Math.PI / 2), new MeshStandardMaterial({ roughness: 0.95, metalness: 0 }));
+  private readonly floor: Mesh;
+  /** Software WebGL: cheaper materials and resolution (see the constructor). */
+  private readonly lite: boolean;
   private readonly grid = new GridHelper(40, 40, 0x56657a, 0x3b4556);
   private objects: (Object3D | null)[] = [];
   private tracked: Object3D | null = null;
@@ -55,21 +58,30 @@ export class SceneView {
   private model: RenderDescription | null = null;
   private counters = { poses: 0, renders: 0, since: performance.now() };
   private raf = 0;
+  /** Timer of a frame held back by the software frame cap (0: none). */
+  private wait = 0;
+  private readonly rates: number;
+  private disposed = false;
 
   constructor(private readonly host: HTMLElement) {
+    this.loop = this.loop.bind(this); // before anything can wake() the loop
     // Software WebGL (no GPU: SwiftShader, llvmpipe) draws on the CPU cores training needs: there
     // the view skips multisampling and soft shadows, renders at half resolution and at most
-    // SOFTWARE_FPS frames/s (the viewer's pose updates are still all copied). Measured in headless
-    // Chromium with the viewer playing Ant: ~0.7 of a core at 8–11 frames/s before, ~0.5 at 15.
+    // SOFTWARE_FPS frames/s with Lambert instead of PBR materials (the viewer's pose updates are
+    // still all copied). Measured in headless Chromium (1500×940 page, viewer playing HalfCheetah,
+    // training paused): Chromium's GPU process took 0.6 of a core with PBR materials at every
+    // animation frame, 0.3 with Lambert at 15 frames/s, 0.2 at 10; a clear-only frame still costs
+    // about half of that (page compositing), so fewer frames is what helps most.
     const software = isSoftwareWebGl();
     this.stats.software = software;
+    this.lite = software;
     this.renderer = new WebGLRenderer({ antialias: !software, preserveDrawingBuffer: true, powerPreference: 'high-performance' });
     this.renderer.outputColorSpace = SRGBColorSpace;
     this.renderer.shadowMap.enabled = !software;
     this.renderer.shadowMap.type = PCFSoftShadowMap;
     this.renderer.setPixelRatio(software ? SOFTWARE_PIXEL_RATIO : Math.min(window.devicePixelRatio, 2));
     this.canvas = this.renderer.domElement;
-    if (software) this.minFrameMs = 1000 / SOFTWARE_FPS;
+    this.minFrameMs = software ? 1000 / SOFTWARE_FPS : 0;
     this.canvas.className = 'scene-canvas';
     host.appendChild(this.canvas);
 
@@ -86,8 +98,11 @@ export class SceneView {
     this.scene.add(this.sun, this.sun.target, this.world);
     const tex = checkerTexture().clone();
     tex.repeat.set(20, 20);
+    if (software) tex.anisotropy = 1;
     tex.needsUpdate = true;
-    (this.floor.material as MeshStandardMaterial).map = tex;
+    const floorMat = surfaceMaterial(new Color(0xffffff), 1, software, 0.95);
+    floorMat.map = tex;
+    this.floor = new Mesh(new PlaneGeometry(40, 40).rotateX(-Math.PI / 2), floorMat);
     this.floor.receiveShadow = true;
     this.grid.position.y = 0.002;
     this.floor.add(this.grid);
@@ -98,12 +113,12 @@ export class SceneView {
     this.controls = new OrbitControls(this.camera, this.canvas);
     this.controls.enableDamping = true;
     this.controls.target.set(0, 0.5, 0);
-    this.controls.addEventListener('change', () => (this.dirty = true));
+    this.controls.addEventListener('change', () => this.invalidate());
 
     new ResizeObserver(() => this.resize()).observe(host);
     this.resize();
-    this.loop = this.loop.bind(this);
-    this.raf = requestAnimationFrame(this.loop);
+    this.rates = window.setInterval(() => this.countRates(), 1000);
+    this.wake();
   }
 
   /** For the viewer's picking and push line (src/renderer/viewer): camera, orbit controls, the MuJoCo-frame root and the mesh of each geom. */
@@ -114,6 +129,16 @@ export class SceneView {
   /** Asks for a render at the next animation frame (an overlay such as the push line changed). */
   invalidate(): void {
     this.dirty = true;
+    this.wake();
+  }
+
+  /**
+   * Animation frames run only while there is something to draw or the orbit controls are still
+   * easing: an idle page asks nothing of the compositor, whose every frame costs CPU with
+   * software WebGL.
+   */
+  private wake(): void {
+    if (this.raf === 0 && !this.disposed) this.raf = requestAnimationFrame(this.loop);
   }
 
   /** Draw collision geoms (group ≥ 3) too; MuJoCo's viewer hides them by default. */
@@ -123,7 +148,7 @@ export class SceneView {
     this.objects.forEach((o, i) => {
       if (o && geoms[i]) o.visible = !isCollisionGeom(geoms[i]) || on;
     });
-    this.dirty = true;
+    this.invalidate();
   }
 
   /** How many geoms are drawn now, and how many of those are meshes (tests). */
@@ -134,7 +159,7 @@ export class SceneView {
       if (!o?.visible) return;
       n++;
       if (geoms[i]?.type === 'mesh') meshes++;
-      if (o instanceof Mesh && (o.material as MeshStandardMaterial).map && geoms[i]?.type === 'mesh') textured++;
+      if (o instanceof Mesh && (o.material as { map?: unknown }).map && geoms[i]?.type === 'mesh') textured++;
     });
     return { geoms: n, meshes, textured };
   }
@@ -149,7 +174,7 @@ export class SceneView {
     this.clearModel();
     this.model = desc;
     this.objects = desc.geoms.map((g) => {
-      const m = meshFor(g, desc.textures);
+      const m = meshFor(g, desc.textures, this.lite);
       if (m) {
         // Collision geoms (group ≥ 3) keep their slot for poses but are drawn only on request.
         m.visible = !isCollisionGeom(g) || this.showCollision;
@@ -163,7 +188,7 @@ export class SceneView {
     this.needsAim = true;
     const ti = desc.geoms.findIndex((g) => g.body === desc.trackBody && g.type !== 'plane' && !isCollisionGeom(g));
     this.tracked = this.objects[ti >= 0 ? ti : desc.geoms.findIndex((g) => g.type !== 'plane')] ?? null;
-    this.dirty = true;
+    this.invalidate();
   }
 
   /** Copies one frame of poses (ngeom × POSE_STRIDE starting at offset) into the meshes. */
@@ -174,7 +199,7 @@ export class SceneView {
     this.follow();
     this.counters.poses++;
     this.stats.poseFrames++;
-    this.dirty = true;
+    this.invalidate();
   }
 
   /** Mean colour statistics of the drawn image (tests and the blank-canvas check). */
@@ -291,12 +316,13 @@ export class SceneView {
     this.renderer.setSize(w, h, false);
     this.camera.aspect = w / h;
     this.camera.updateProjectionMatrix();
-    this.dirty = true;
+    this.invalidate();
   }
 
   private loop(): void {
-    this.raf = requestAnimationFrame(this.loop);
-    this.controls.update();
+    this.raf = 0;
+    // update() is true while damping still moves the camera: keep the frames coming until it rests.
+    const easing = this.controls.update();
     const t = performance.now();
     // 2 ms slack: animation frames come every ~16.7 ms, so a 33 ms cap means every other one.
     if (this.dirty && t - this.lastRender >= this.minFrameMs - 2) {
@@ -306,18 +332,28 @@ export class SceneView {
       this.counters.renders++;
       this.stats.renderMs = performance.now() - t;
     }
-    const now = performance.now();
-    const dt = now - this.counters.since;
-    if (dt >= 1000) {
-      this.stats.poseFps = (this.counters.poses * 1000) / dt;
-      this.stats.renderFps = (this.counters.renders * 1000) / dt;
-      this.counters.poses = this.counters.renders = 0;
-      this.counters.since = now;
+    if (easing) this.wake();
+    else if (this.dirty && this.wait === 0) {
+      // Drawn too recently (software frame cap): come back when the next frame is due.
+      this.wait = window.setTimeout(() => { this.wait = 0; this.wake(); }, Math.max(0, this.lastRender + this.minFrameMs - 2 - performance.now()));
     }
   }
 
+  /** Once a second, also while no frames run (an idle view reads 0 fps). */
+  private countRates(): void {
+    const now = performance.now();
+    const dt = now - this.counters.since;
+    this.stats.poseFps = (this.counters.poses * 1000) / dt;
+    this.stats.renderFps = (this.counters.renders * 1000) / dt;
+    this.counters.poses = this.counters.renders = 0;
+    this.counters.since = now;
+  }
+
   dispose(): void {
+    this.disposed = true;
     cancelAnimationFrame(this.raf);
+    clearTimeout(this.wait);
+    clearInterval(this.rates);
     this.clearModel();
     this.controls.dispose();
     this.renderer.dispose();
@@ -325,7 +361,7 @@ export class SceneView {
 }
 
 /** Frames per second drawn at most by software WebGL, and its resolution (CSS pixels per pixel). */
-const SOFTWARE_FPS = 15;
+const SOFTWARE_FPS = 10;
 const SOFTWARE_PIXEL_RATIO = 0.5;
 
 /** Whether this page's WebGL renders in software (asked once of a throwaway context). */
