@@ -14,6 +14,7 @@ import { ALGOS } from '../src/core/algos/index.js';
 import type { AlgoName } from '../src/core/protocol.js';
 import { getMujoco } from '../src/core/envs/mujoco.js';
 import { makeEnvSync } from '../src/core/envs/registry.js';
+import type { Env } from '../src/core/envs/types.js';
 import { selectBackend } from '../src/core/rl/backend.js';
 import { defaults } from '../src/core/config/schema.js';
 import { writeFileAtomic } from '../src/core/runs/atomic.js';
@@ -29,7 +30,7 @@ const loadStart = load();
 
 const cpuSeconds = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1e6;
 
-/** Env steps per second (wall) and per CPU second of one bare Env with smooth actions (auto-reset), best of 3 rounds. */
+/** Env steps per second (wall) and per CPU second of one bare Env with smooth actions (auto-reset), best of 3 rounds: comparable across commits and with bench:sim, but not the simulation a training run does (see replayRate). */
 async function bareEnvRate(task: string, steps: number): Promise<{ wall: number; cpu: number }> {
   await getMujoco();
   const env = makeEnvSync(task);
@@ -50,26 +51,87 @@ async function bareEnvRate(task: string, steps: number): Promise<{ wall: number;
   return { wall: Math.round(wall), cpu: Math.round(cpu) };
 }
 
+/** Every reset and step one Env received, so the same simulation can be replayed bare. */
+interface EnvLog { calls: ({ seed: number | undefined } | { action: Float32Array })[]; mark: number; reward: number }
+
+/** The env as training sees it, logging each call (one small copy per step, next to a ~30 µs physics step). */
+function recording(env: Env, log: EnvLog): Env {
+  return {
+    spec: env.spec, observationSpace: env.observationSpace, actionSpace: env.actionSpace,
+    reset: (seed?: number) => { log.calls.push({ seed }); return env.reset(seed); },
+    step: (a: ArrayLike<number>) => {
+      log.calls.push({ action: Float32Array.from(a) });
+      const r = env.step(a);
+      if (log.calls.length > log.mark) log.reward += r.reward;
+      return r;
+    },
+    renderDescription: () => env.renderDescription(), writePoses: (o) => env.writePoses(o),
+    getState: () => env.getState(), setState: (s) => env.setState(s), dispose: () => env.dispose(),
+  };
+}
+
+/**
+ * The bare Env rate on exactly the simulation a training run did: each env's resets and actions
+ * replayed through a fresh Env of the task, timed over the measured part only (after the warm-up
+ * update). The sum of the replayed rewards must equal the run's, which proves it is the same
+ * simulation. Why not a fixed action pattern: MuJoCo's cost per step depends on the contacts, so
+ * smooth or uniform random actions cost per step a different amount than a learning policy's
+ * (on HalfCheetah the sinusoid of bareEnvRate costs more per step than the PPO run's Gaussian
+ * actions, which flattered the earlier ratios).
+ */
+function replayRate(task: string, logs: EnvLog[]): { wall: number; cpu: number; steps: number } {
+  let wall = 0, cpu = 0, steps = 0, reward = 0, expected = 0;
+  for (const log of logs) {
+    const env = makeEnvSync(task);
+    expected += log.reward;
+    let t0 = 0, c0 = process.cpuUsage();
+    for (let i = 0; i < log.calls.length; i++) {
+      if (i === log.mark) { t0 = performance.now(); c0 = process.cpuUsage(); }
+      const c = log.calls[i];
+      if ('action' in c) {
+        const r = env.step(c.action);
+        if (i >= log.mark) { reward += r.reward; steps++; }
+      } else env.reset(c.seed);
+    }
+    wall += (performance.now() - t0) / 1000;
+    cpu += cpuSeconds(process.cpuUsage(c0));
+    env.dispose();
+  }
+  if (Math.abs(reward - expected) > 1e-6 * Math.max(1, Math.abs(expected))) throw new Error(`replay diverged from the run: reward ${reward} vs ${expected}`);
+  return { wall: Math.round(steps / wall), cpu: Math.round(steps / cpu), steps };
+}
+
 async function endToEnd(algo: AlgoName, task: string, minSteps: number) {
   // Schema defaults (CleanRL's for PPO, SB3's for A2C), not the per-task presets.
   const config = { algoConfig: defaults(ALGOS[algo].schema), totalSteps: 10_000_000 };
   await getMujoco();
   const backend = await selectBackend('auto');
+  // A3C's envs live in its worker processes: not recorded (no replay basis for it).
+  const logs: EnvLog[] = [];
+  const makeEnv = algo === 'a3c' ? () => makeEnvSync(task) : () => {
+    const log: EnvLog = { calls: [], mark: Infinity, reward: 0 };
+    logs.push(log);
+    return recording(makeEnvSync(task), log);
+  };
   const a = await ALGOS[algo].create({
-    spec: makeEnvSync(task).spec, makeEnv: () => makeEnvSync(task), config: config.algoConfig, seed: 1, totalSteps: config.totalSteps, backend,
+    spec: makeEnvSync(task).spec, makeEnv, config: config.algoConfig, seed: 1, totalSteps: config.totalSteps, backend,
     onEpisode: () => {},
   });
   try {
     await a.update(); // warm-up: kernels compiled, buffers allocated
+    for (const log of logs) log.mark = log.calls.length;
     const s0 = a.steps;
     const t0 = performance.now(), c0 = process.cpuUsage();
     while (a.steps - s0 < minSteps) await a.update();
     const seconds = (performance.now() - t0) / 1000, cpu = cpuSeconds(process.cpuUsage(c0));
     const steps = a.steps - s0;
+    const replay = logs.length ? replayRate(task, logs) : null;
+    if (replay && replay.steps !== steps) throw new Error(`replayed ${replay.steps} env steps, the run took ${steps}`);
     // CPU time of this process only: meaningful for PPO and A2C; A3C's workers are other processes.
     return {
       algo, task, backend, gradientStep: a.gradientStep ?? 'TF.js ops', steps, seconds: +seconds.toFixed(2), envStepsPerSecond: Math.round(steps / seconds),
       envStepsPerCpuSecond: algo === 'a3c' ? null : Math.round(steps / cpu),
+      replayedBareEnv: replay ? { wall: replay.wall, cpu: replay.cpu } : null,
     };
   } finally {
     await a.dispose();
@@ -124,6 +186,7 @@ for (const [algo, task] of [['ppo', 'HalfCheetah'], ['ppo', 'Hopper'], ['a2c', '
     runs.push({
       ...r, vsBareEnv: +(r.envStepsPerSecond / bare[task].wall).toFixed(2),
       vsBareEnvCpu: r.envStepsPerCpuSecond === null ? null : +(r.envStepsPerCpuSecond / bare[task].cpu).toFixed(2),
+      vsReplayedEnvCpu: r.envStepsPerCpuSecond === null || !r.replayedBareEnv ? null : +(r.envStepsPerCpuSecond / r.replayedBareEnv.cpu).toFixed(2),
     });
   } catch (e) {
     runs.push({ algo, task, error: (e as Error).message });
@@ -132,7 +195,8 @@ for (const [algo, task] of [['ppo', 'HalfCheetah'], ['ppo', 'Hopper'], ['a2c', '
 const e2eRun = (algo: string) => runs.find((r) => r.algo === algo && r.task === 'HalfCheetah' && 'vsBareEnv' in r);
 // On CPU time: on a shared machine the wall-clock rates of two measurements seconds apart differ
 // with the other jobs' load; the CPU rates of the same process do not (the wall ratio is kept too).
-const e2e = (algo: string) => e2eRun(algo)?.vsBareEnvCpu as number | undefined;
+const e2e = (algo: string) => e2eRun(algo)?.vsReplayedEnvCpu as number | undefined;
+const e2eSmooth = (algo: string) => e2eRun(algo)?.vsBareEnvCpu as number | undefined;
 const e2eWall = (algo: string) => e2eRun(algo)?.vsBareEnv as number | undefined;
 
 const result = {
@@ -155,7 +219,12 @@ const result = {
   vsPytorch,
   bareEnvStepsPerSecond: bare,
   endToEnd: runs,
-  endToEndVsEnv: { ppo: e2e('ppo') ?? null, a2c: e2e('a2c') ?? null, basis: 'env steps per CPU second of the training process ÷ of a bare Env, HalfCheetah, same run', wall: { ppo: e2eWall('ppo') ?? null, a2c: e2eWall('a2c') ?? null } },
+  endToEndVsEnv: {
+    ppo: e2e('ppo') ?? null, a2c: e2e('a2c') ?? null,
+    basis: 'env steps per CPU second of the training process ÷ of a bare Env replaying the same run\'s resets and actions (the same simulation), HalfCheetah, same run',
+    smoothActions: { ppo: e2eSmooth('ppo') ?? null, a2c: e2eSmooth('a2c') ?? null, basis: 'the same ÷ bareEnvStepsPerSecond (sinusoidal actions), the basis before 2026-12-01' },
+    wall: { ppo: e2eWall('ppo') ?? null, a2c: e2eWall('a2c') ?? null },
+  },
   targets: {
     stepsAtMostHalfOfPytorch: vsPytorch ? (['a2c', 'reinforce', 'ppoCategorical', 'ppoStateSigma'] as const).every((k) => (vsPytorch[k] ?? Infinity) <= 0.5) : null,
     actingNoSlowerThanPytorch: vsPytorch ? (vsPytorch.act1 ?? Infinity) <= 1 && (vsPytorch.act8 ?? Infinity) <= 1 : null,
