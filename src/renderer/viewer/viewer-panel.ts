@@ -99,15 +99,18 @@ export class ViewerPanel {
     this.evalCurve.add(e.steps, e.return);
   }
 
+  /** Writes only what changed: every DOM change costs a compositor frame (CPU under software WebGL). */
   private showInfo(): void {
     const s = this.stats;
-    this.el.pause.textContent = s.paused ? '▶' : '❚❚';
-    (this.el.step as HTMLButtonElement).disabled = !s.paused;
-    if (s.states === 0) { this.el.info.textContent = 'Ctrl+drag a body to push it'; return; }
+    const set = (el: HTMLElement, text: string): void => { if (el.textContent !== text) el.textContent = text; };
+    set(this.el.pause, s.paused ? '▶' : '❚❚');
+    const step = this.el.step as HTMLButtonElement;
+    if (step.disabled === s.paused) step.disabled = !s.paused;
+    if (s.states === 0) { set(this.el.info, 'Ctrl+drag a body to push it'); return; }
     const upd = s.update < 0 ? 'checkpoint' : `update ${s.update}`;
-    this.el.info.textContent = `${s.label} · ${upd} (${s.steps.toLocaleString('en-US')} steps) · episode ${s.episode + 1}: ` +
+    set(this.el.info, `${s.label} · ${upd} (${s.steps.toLocaleString('en-US')} steps) · episode ${s.episode + 1}: ` +
       `return ${s.episodeReturn.toFixed(1)}, length ${s.episodeStep}` +
-      (Number.isFinite(s.lastEpisodeReturn) ? ` · last ${s.lastEpisodeReturn.toFixed(1)}` : '') + ' · Ctrl+drag to push';
+      (Number.isFinite(s.lastEpisodeReturn) ? ` · last ${s.lastEpisodeReturn.toFixed(1)}` : '') + ' · Ctrl+drag to push');
   }
 
   private fail(e: unknown): void {
