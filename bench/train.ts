@@ -233,7 +233,8 @@ const result = {
   notes: [
     'acting: batch 1 is Algorithm.act on a raw observation (normalization, forward, squash); batch 8 is one training step\'s sampling for 8 envs (normalization with statistics update, forward, sampling, log-probs); PyTorch\'s figure is the bare policy forward',
     'reinforce: one 1000-step episode, the policy step plus one critic regression step sharing the critic\'s forward, as ppo_torch.py does',
-    'the 1M-step learning table (bench:learn) was not re-run with this engine: no CPU for it on the shared machine; test/algos-learning.test.ts was run',
+    'endToEndVsEnv: each env\'s resets and actions in the measured updates are replayed through a fresh Env of the task (the same simulation; the replayed rewards must sum to the run\'s); smoothActions keeps the earlier sinusoidal-action basis',
+    'the 1M-step learning table (bench:learn, docs/BENCHMARKS.md) ran on this engine (commit c6dce5f)',
   ],
 };
 writeFileAtomic(resolve(outDir, 'train.json'), JSON.stringify(result, null, 2) + '\n');

@@ -1,5 +1,8 @@
 // Tuned per-task hyperparameters, overlaid on the schema defaults: PRESETS[algo][task].
 // Only entries measured to help are here; an absent task means the defaults are used.
+// The scores quoted below were measured when they were tuned, on the TF.js-op step (before the
+// kernel engine): on the engine float rounding differs, so each seed follows another trajectory;
+// docs/BENCHMARKS.md has the current table.
 import type { AlgoName } from '../protocol.js';
 
 export type Preset = Readonly<Record<string, unknown>>;
