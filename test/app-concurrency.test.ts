@@ -4,7 +4,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LabError, type ExportResult } from '../src/backend/api.js';
 import { createDispatcher, type Dispatcher } from '../src/backend/dispatch.js';
 import { LabBackend } from '../src/backend/lab-backend.js';
@@ -13,6 +13,12 @@ import { fakeCatalog, fakeDeps, FakeTrainer } from './app-fakes.js';
 const req = { task: 'InvertedPendulum', algo: 'ppo', seed: 1, totalSteps: 10_000, backend: 'cpu', checkpointEvery: 1, algoConfig: {} };
 const render = { task: 'InvertedPendulum', geoms: [], bodyNames: ['world'], trackBody: 0 };
 const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));
+/**
+ * Waits until `check` passes: the backend reaches its next state through asynchronous file reads,
+ * which on a loaded machine take longer than any fixed pause. Upper bounds are then re-checked
+ * after a further pause, so a backend that forks too many still fails.
+ */
+const until = async (check: () => void): Promise<void> => { await vi.waitFor(() => { check(); }, { timeout: 10_000, interval: 5 }); };
 
 let root: string;
 let deps: ReturnType<typeof fakeDeps>;
@@ -114,14 +120,15 @@ describe('trainer processes are bounded and ended', () => {
     const { runDir } = (await call('start', req)) as { runDir: string };
     deps.spawned[0].exit(0, null);
     const evals = Array.from({ length: 5 }, () => call('evaluate', { runDir, episodes: 1, deterministic: true }));
-    await tick();
     const evaluators = () => deps.spawned.slice(1);
+    await until(() => expect(evaluators()).toHaveLength(2));
+    await tick(30);
     expect(evaluators()).toHaveLength(2);
     expect(backend.jobLoad).toEqual({ active: 2, queued: 3 });
     const answer = (t: FakeTrainer) => t.emit({ type: 'evaluation', returns: new Float64Array([1]), lengths: new Int32Array([1]), render, frames: new Float32Array(0), frameCount: 0 });
     let maxAlive = 0;
     for (let i = 0; i < 5; i++) {
-      await tick();
+      await until(() => expect(alive(evaluators()).length).toBeGreaterThan(0));
       maxAlive = Math.max(maxAlive, alive(evaluators()).length);
       answer(alive(evaluators())[0]);
     }
@@ -139,11 +146,12 @@ describe('trainer processes are bounded and ended', () => {
     const { runDir } = (await c('start', req)) as { runDir: string };
     deps.spawned[0].exit(0, null);
     const r = Array.from({ length: 6 }, () => outcome(c('evaluate', { runDir, episodes: 1, deterministic: true })));
-    await tick();
+    await until(() => expect(deps.spawned.length - 1).toBe(2));
+    await tick(30);
     expect(deps.spawned.length - 1).toBe(2);
     expect(b.jobLoad).toEqual({ active: 2, queued: 2 });
     for (const t of deps.spawned.slice(1)) t.exit(1, null);
-    await tick();
+    await until(() => expect(deps.spawned.length - 1).toBe(4));
     for (const t of deps.spawned.slice(3)) t.exit(1, null);
     const codes = await Promise.all(r);
     expect(codes.filter((x) => x === 'busy')).toHaveLength(2);
@@ -176,10 +184,11 @@ describe('exports during training', () => {
     trainer.emit({ type: 'started', runDir, backend: 'cpu', spec: fakeCatalog.tasks[0], render, startStep: 0 });
     const outs = ['a', 'b', 'c', 'd'].map((n) => path.join(root, 'out-' + n));
     const exports = outs.map((o) => c('exportRun', { runDir, format: 'onnx', outDir: o }));
-    await tick();
+    await until(() => expect(exporters).toHaveLength(2));
+    await tick(30);
     expect(exporters).toHaveLength(2);
     for (let i = 0; i < 4; i++) {
-      await tick();
+      await until(() => expect(alive(exporters).length).toBeGreaterThan(0));
       const t = alive(exporters)[0];
       const msg = t.sent[0];
       if (msg.type !== 'export') throw new Error('not an export');
@@ -202,12 +211,12 @@ describe('exports during training', () => {
     const { runDir } = (await c('start', req)) as { runDir: string };
     d.spawned[0].emit({ type: 'started', runDir, backend: 'cpu', spec: fakeCatalog.tasks[0], render, startStep: 0 });
     const first = outcome(c('exportRun', { runDir, format: 'onnx', outDir: path.join(root, 'x1') }));
-    await tick();
+    await until(() => expect(exporters).toHaveLength(1));
     exporters[0].exit(null, 'SIGKILL');
     expect(await first).toBe('failed');
     expect(b.jobLoad.active).toBe(0);
     const second = c('exportRun', { runDir, format: 'onnx', outDir: path.join(root, 'x2') });
-    await tick();
+    await until(() => expect(exporters).toHaveLength(2));
     exporters[1].emit({ type: 'exported', dir: path.join(root, 'x2'), files: ['model.onnx'] });
     expect(await second).toMatchObject({ dir: path.join(root, 'x2') });
     expect(b.status.state).toBe('running');
