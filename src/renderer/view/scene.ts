@@ -324,7 +324,7 @@ export class SceneView {
     // update() is true while damping still moves the camera: keep the frames coming until it rests.
     const easing = this.controls.update();
     const t = performance.now();
-    // 2 ms slack: animation frames come every ~16.7 ms, so a 33 ms cap means every other one.
+    // 2 ms slack: a frame due now is not put off to the next animation frame by timer jitter.
     if (this.dirty && t - this.lastRender >= this.minFrameMs - 2) {
       this.dirty = false;
       this.lastRender = t;
