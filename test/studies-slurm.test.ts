@@ -199,7 +199,10 @@ describe.skipIf(Boolean(skip))('studies on a real Slurm cluster', () => {
   it('from the command line: run submits and returns, status shows Slurm\'s view, cancel leaves trials resumable, --resume resubmits only the unfinished', async () => {
     const cli = (...args: string[]) => spawnSync(process.execPath, [LAB_BIN, ...args], { env: slurm.env, encoding: 'utf8', timeout: 120_000 });
     const file = join(root, 'cli-study.json');
-    writeFileSync(file, JSON.stringify({ name: 'cli', ...PPO, steps: 100_000, seeds: [1, 2, 3], checkpointEvery: 8 }));
+    // 300k steps (~25 s a trial here): each `cli` call below starts a Node process, several
+    // seconds on a loaded machine, and with 100k-step trials trial 1 had finished before the
+    // test looked for it running.
+    writeFileSync(file, JSON.stringify({ name: 'cli', ...PPO, steps: 300_000, seeds: [1, 2, 3], checkpointEvery: 8 }));
     const out = mkdtempSync(join(root, 'cli-'));
     const run = cli('study', 'run', file, '--out', out, '--executor', 'slurm', '--partition', cluster.partition, '--time', '10',
       '--max-parallel', '1', '--sbatch-arg=--comment=policy-lab-test', '--sbatch-arg', '--nice=0');
