@@ -244,12 +244,24 @@ export function followStudy(studyDir: string, onEvent: (e: StudyFollowEvent) => 
   watcher.on('error', (e: unknown) => emit({ type: 'error', message: `watching ${dir}: ${e instanceof Error ? e.message : String(e)}` }));
   // After the watcher is ready, read the current state: any change from then on fires an event,
   // and every handler reads "from where it was to now", so nothing is missed or read twice.
-  const ready = new Promise<void>((res) => watcher.once('ready', () => { syncPlan(); res(); }));
+  const ready = new Promise<void>((res) => watcher.once('ready', () => { syncPlan(); settle(3); res(); }));
+  // With polling, a file's poller may take its baseline stat only after 'ready': a change made in
+  // between would never differ from it. A few more looks, one interval apart, cover that window
+  // (each costs a stat per file when nothing changed).
+  let settling: NodeJS.Timeout | undefined;
+  const settle = (looks: number) => {
+    if (!usePolling || looks === 0 || closed) return;
+    settling = setTimeout(() => {
+      for (const t of trials ?? []) syncTrial(t.index);
+      settle(looks - 1);
+    }, opts.intervalMs ?? 1000);
+  };
 
   return {
     ready,
     async close() {
       closed = true;
+      clearTimeout(settling);
       for (const t of trailing.values()) clearTimeout(t);
       trailing.clear();
       await watcher.close();
