@@ -467,7 +467,9 @@ function writeDocSection(section: string): void {
   mkdirSync(path.dirname(docPath), { recursive: true });
   let text = existsSync(docPath) ? readFileSync(docPath, 'utf8') : '# Benchmarks\n';
   const begin = text.indexOf('<!-- app:begin -->'), end = text.indexOf('<!-- app:end -->');
-  if (begin >= 0 && end > begin) text = text.slice(0, begin) + section + text.slice(end + '<!-- app:end -->'.length);
+  // One marker without the other (a hand edit lost one) would append a second section each run.
+  if ((begin >= 0) !== (end >= 0) || end < begin) throw new Error(`${docPath}: the <!-- app:begin --> / <!-- app:end --> markers are broken; mend them by hand`);
+  if (begin >= 0) text = text.slice(0, begin) + section + text.slice(end + '<!-- app:end -->'.length);
   else text = text.replace(/\n*$/, '\n\n') + section + '\n';
   writeFileAtomic(docPath, text);
 }
