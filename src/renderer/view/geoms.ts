@@ -113,9 +113,9 @@ export function checkerTexture(): CanvasTexture {
  * one: per pixel it is a few multiply-adds instead of a GGX specular term, which is most of what
  * SwiftShader spends drawing the view on the CPU cores training needs.
  */
-export function surfaceMaterial(color: Color, alpha: number, lite: boolean, roughness = 0.55): MeshStandardMaterial | MeshLambertMaterial {
+export function surfaceMaterial(color: Color, alpha: number, lite: boolean, pbr: { roughness: number; metalness: number } = { roughness: 0.55, metalness: 0.1 }): MeshStandardMaterial | MeshLambertMaterial {
   const common = { color, transparent: alpha < 1, opacity: alpha };
-  return lite ? new MeshLambertMaterial(common) : new MeshStandardMaterial({ ...common, roughness, metalness: roughness > 0.9 ? 0 : 0.1 });
+  return lite ? new MeshLambertMaterial(common) : new MeshStandardMaterial({ ...common, ...pbr });
 }
 
 /** The mesh of one geom; `textures` are the description's (a textured geom gets its own copy's map). */
@@ -123,7 +123,7 @@ export function meshFor(g: RenderGeom, textures: readonly RenderTexture[] = [], 
   const geo = geometryFor(g);
   if (!geo) return null;
   const [r, gr, bl, alpha] = g.rgba;
-  const mat = surfaceMaterial(new Color().setRGB(r, gr, bl, SRGBColorSpace), alpha, lite, g.type === 'plane' ? 0.9 : 0.55);
+  const mat = surfaceMaterial(new Color().setRGB(r, gr, bl, SRGBColorSpace), alpha, lite, g.type === 'plane' ? { roughness: 0.9, metalness: 0.1 } : undefined);
   const t = g.texture !== undefined && g.mesh?.uv ? textures[g.texture] : undefined;
   if (t) mat.map = textureFor(t);
   if (g.type === 'hfield') mat.side = DoubleSide;

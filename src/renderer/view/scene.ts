@@ -39,8 +39,6 @@ export class SceneView {
   private readonly sun = new DirectionalLight(0xffffff, 2.2);
   /** Floor for models without a plane of their own (scene space, Y-up; not a MuJoCo geom). */
   private readonly floor: Mesh;
-  /** Software WebGL: cheaper materials and resolution (see the constructor). */
-  private readonly lite: boolean;
   private readonly grid = new GridHelper(40, 40, 0x56657a, 0x3b4556);
   private objects: (Object3D | null)[] = [];
   private tracked: Object3D | null = null;
@@ -74,7 +72,6 @@ export class SceneView {
     // about half of that (page compositing), so fewer frames is what helps most.
     const software = isSoftwareWebGl();
     this.stats.software = software;
-    this.lite = software;
     this.renderer = new WebGLRenderer({ antialias: !software, preserveDrawingBuffer: true, powerPreference: 'high-performance' });
     this.renderer.outputColorSpace = SRGBColorSpace;
     this.renderer.shadowMap.enabled = !software;
@@ -100,7 +97,7 @@ export class SceneView {
     tex.repeat.set(20, 20);
     if (software) tex.anisotropy = 1;
     tex.needsUpdate = true;
-    const floorMat = surfaceMaterial(new Color(0xffffff), 1, software, 0.95);
+    const floorMat = surfaceMaterial(new Color(0xffffff), 1, software, { roughness: 0.95, metalness: 0 });
     floorMat.map = tex;
     this.floor = new Mesh(new PlaneGeometry(40, 40).rotateX(-Math.PI / 2), floorMat);
     this.floor.receiveShadow = true;
@@ -174,7 +171,7 @@ export class SceneView {
     this.clearModel();
     this.model = desc;
     this.objects = desc.geoms.map((g) => {
-      const m = meshFor(g, desc.textures, this.lite);
+      const m = meshFor(g, desc.textures, this.stats.software);
       if (m) {
         // Collision geoms (group ≥ 3) keep their slot for poses but are drawn only on request.
         m.visible = !isCollisionGeom(g) || this.showCollision;
