@@ -67,7 +67,7 @@ async function main(): Promise<void> {
   window.__labView = { sample: () => scene.sample(), trackedPosition: () => scene.trackedPosition(), posesSignature: () => scene.posesSignature(), trackedOnScreen: () => scene.trackedOnScreen(), visibleCounts: () => scene.visibleCounts() };
   const curves = new Curves($('charts'));
   curves.setPrimary('-', 'no run', []);
-  const policy = new PolicyView($<HTMLCanvasElement>('policy'), scene.minFrameMs);
+  const policy = new PolicyView($<HTMLCanvasElement>('policy'), scene.clock);
   const viewer = new ViewerPanel(api, scene, policy, new EvalCurve($('charts')), (m) => toast(m));
   window.__labViewer = viewer;
 

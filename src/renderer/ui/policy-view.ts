@@ -1,21 +1,26 @@
 // The policy at the watched state: per action dimension, the Gaussian N(μ, σ²) drawn over the
-// action range with μ marked (categorical policies: probabilities as bars). Redrawn at most
-// once per animation frame, and no more often than the 3D view draws (minFrameMs), from the
-// latest μ/σ, reusing its buffers: every redraw makes the compositor produce a frame, which
-// with software WebGL costs CPU that training needs.
+// action range with μ marked (categorical policies: probabilities as bars). Redrawn from the
+// latest μ/σ, reusing its buffers, in the frames of the 3D view's FrameClock: every frame costs
+// the compositor CPU that training needs with software WebGL, so the two views share frames.
+import type { FrameClock } from '../view/frame-clock.js';
+
 export class PolicyView {
   private readonly ctx: CanvasRenderingContext2D | null;
   private mu = new Float32Array(0);
   private std = new Float32Array(0);
   private dims = 0;
-  private queued = false;
+  private dirty = true;
   private low = -1;
   private high = 1;
   private span = 1;
-  private lastDraw = -Infinity;
 
-  constructor(private readonly canvas: HTMLCanvasElement, private readonly minFrameMs = 0) {
+  constructor(private readonly canvas: HTMLCanvasElement, private readonly clock: FrameClock) {
     this.ctx = canvas.getContext('2d');
+    clock.onFrame(() => {
+      if (!this.dirty) return;
+      this.dirty = false;
+      this.draw();
+    });
     new ResizeObserver(() => this.schedule()).observe(canvas);
   }
 
@@ -47,18 +52,8 @@ export class PolicyView {
   }
 
   private schedule(): void {
-    if (this.queued) return;
-    this.queued = true;
-    const frame = (): void => {
-      requestAnimationFrame(() => {
-        this.queued = false;
-        this.lastDraw = performance.now();
-        this.draw();
-      });
-    };
-    const wait = this.lastDraw + this.minFrameMs - performance.now();
-    if (wait > 2) setTimeout(frame, wait);
-    else frame();
+    this.dirty = true;
+    this.clock.request();
   }
 
   private draw(): void {

@@ -1,11 +1,13 @@
 // The 3D view: a scene built once per RenderDescription; per frame only poses are copied into
-// the existing meshes. Renders on demand (new poses, camera moves, resize), follows trackBody.
+// the existing meshes. Renders on demand (new poses, camera moves, resize) in the frames of its
+// FrameClock (shared with the policy view and the viewer's labels), follows trackBody.
 import {
   AmbientLight, Box3, Color, DirectionalLight, Fog, GridHelper, HemisphereLight, Mesh, PCFSoftShadowMap, PerspectiveCamera, PlaneGeometry, Scene,
   SRGBColorSpace, Vector3, WebGLRenderer, type Object3D,
 } from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 import { POSE_STRIDE, type RenderDescription } from '../../core/envs/types.js';
+import { FrameClock } from './frame-clock.js';
 import { checkerTexture, isCollisionGeom, meshFor, surfaceMaterial } from './geoms.js';
 import { applyPoses, createMujocoRoot } from './mujoco-frame.js';
 
@@ -17,7 +19,7 @@ export interface ViewStats {
   poseFrames: number;
   /** Milliseconds the last render took (software WebGL: tens of ms). */
   renderMs: number;
-  /** Whether WebGL runs in software (SwiftShader, llvmpipe): then the view draws at most 30 times a second. */
+  /** Whether WebGL runs in software (SwiftShader, llvmpipe): then the view draws at most SOFTWARE_FPS (10) times a second. */
   software: boolean;
 }
 
@@ -25,12 +27,11 @@ export class SceneView {
   readonly canvas: HTMLCanvasElement;
   readonly stats: ViewStats = { poseFps: 0, renderFps: 0, poseFrames: 0, renderMs: 0, software: false };
   /**
-   * Least time between renders. Software WebGL spends a CPU core on drawing, which training
-   * needs: there the viewer's ~60 pose updates/s are still all copied but drawn at most
-   * SOFTWARE_FPS times/s.
+   * The page's frame scheduler. Software WebGL spends a CPU core on drawing, which training
+   * needs: there the viewer's ~60 pose updates/s are all received but only the latest is
+   * applied and drawn, at most SOFTWARE_FPS times/s.
    */
-  readonly minFrameMs: number;
-  private lastRender = 0;
+  readonly clock: FrameClock;
   private readonly renderer: WebGLRenderer;
   private readonly scene = new Scene();
   private readonly camera = new PerspectiveCamera(45, 1, 0.02, 200);
@@ -55,14 +56,12 @@ export class SceneView {
   private dirty = true;
   private model: RenderDescription | null = null;
   private counters = { poses: 0, renders: 0, since: performance.now() };
-  private raf = 0;
-  /** Timer of a frame held back by the software frame cap (0: none). */
-  private wait = 0;
+  /** The latest poses not yet copied into the meshes (copied at the next frame, or when read). */
+  private pending = new Float32Array(0);
+  private hasPending = false;
   private readonly rates: number;
-  private disposed = false;
 
   constructor(private readonly host: HTMLElement) {
-    this.loop = this.loop.bind(this); // before anything can wake() the loop
     // Software WebGL (no GPU: SwiftShader, llvmpipe) draws on the CPU cores training needs: there
     // the view skips multisampling and soft shadows, renders at half resolution and at most
     // SOFTWARE_FPS frames/s with Lambert instead of PBR materials (the viewer's pose updates are
@@ -78,7 +77,8 @@ export class SceneView {
     this.renderer.shadowMap.type = PCFSoftShadowMap;
     this.renderer.setPixelRatio(software ? SOFTWARE_PIXEL_RATIO : Math.min(window.devicePixelRatio, 2));
     this.canvas = this.renderer.domElement;
-    this.minFrameMs = software ? 1000 / SOFTWARE_FPS : 0;
+    this.clock = new FrameClock(software ? 1000 / SOFTWARE_FPS : 0);
+    this.clock.onFrame(() => this.frame());
     this.canvas.className = 'scene-canvas';
     host.appendChild(this.canvas);
 
@@ -115,7 +115,7 @@ export class SceneView {
     new ResizeObserver(() => this.resize()).observe(host);
     this.resize();
     this.rates = window.setInterval(() => this.countRates(), 1000);
-    this.wake();
+    this.clock.request();
   }
 
   /** For the viewer's picking and push line (src/renderer/viewer): camera, orbit controls, the MuJoCo-frame root and the mesh of each geom. */
@@ -123,19 +123,14 @@ export class SceneView {
     return { camera: this.camera, controls: this.controls, world: this.world, objects: this.objects, canvas: this.canvas };
   }
 
-  /** Asks for a render at the next animation frame (an overlay such as the push line changed). */
+  /**
+   * Asks for a render in the next frame (an overlay such as the push line changed). Frames run
+   * only while there is something to draw or the orbit controls are still easing: an idle page
+   * asks nothing of the compositor, whose every frame costs CPU with software WebGL.
+   */
   invalidate(): void {
     this.dirty = true;
-    this.wake();
-  }
-
-  /**
-   * Animation frames run only while there is something to draw or the orbit controls are still
-   * easing: an idle page asks nothing of the compositor, whose every frame costs CPU with
-   * software WebGL.
-   */
-  private wake(): void {
-    if (this.raf === 0 && !this.disposed) this.raf = requestAnimationFrame(this.loop);
+    this.clock.request();
   }
 
   /** Draw collision geoms (group ≥ 3) too; MuJoCo's viewer hides them by default. */
@@ -188,15 +183,28 @@ export class SceneView {
     this.invalidate();
   }
 
-  /** Copies one frame of poses (ngeom × POSE_STRIDE starting at offset) into the meshes. */
+  /**
+   * Takes one frame of poses (ngeom × POSE_STRIDE starting at offset); the meshes get the latest
+   * of them at the next frame drawn, so poses arriving faster than frames cost one copy each.
+   */
   setPoses(poses: Float32Array, offset = 0): void {
-    if (!this.model || poses.length - offset < this.ngeom * POSE_STRIDE) return;
-    applyPoses(this.objects, poses, offset);
-    if (!this.placedFloor) this.placeGrid();
-    this.follow();
+    const n = this.ngeom * POSE_STRIDE;
+    if (!this.model || poses.length - offset < n) return;
+    if (this.pending.length !== n) this.pending = new Float32Array(n);
+    this.pending.set(offset === 0 && poses.length === n ? poses : poses.subarray(offset, offset + n));
+    this.hasPending = true;
     this.counters.poses++;
     this.stats.poseFrames++;
     this.invalidate();
+  }
+
+  /** Copies the latest poses into the meshes (at a frame, or before tests read the meshes). */
+  private applyPending(): void {
+    if (!this.hasPending) return;
+    this.hasPending = false;
+    applyPoses(this.objects, this.pending, 0);
+    if (!this.placedFloor) this.placeGrid();
+    this.follow();
   }
 
   /** Mean colour statistics of the drawn image (tests and the blank-canvas check). */
@@ -219,6 +227,7 @@ export class SceneView {
 
   /** Sum of every mesh's pose numbers: changes whenever any body moved (tests). */
   posesSignature(): number {
+    this.applyPending();
     let sum = 0;
     for (const o of this.objects) {
       if (!o) continue;
@@ -230,6 +239,7 @@ export class SceneView {
   /** World (three) position of the tracked body, for tests: proves bodies move between frames. */
   trackedPosition(): [number, number, number] | null {
     if (!this.tracked) return null;
+    this.applyPending();
     this.world.updateMatrixWorld();
     const p = this.tracked.getWorldPosition(new Vector3());
     return [p.x, p.y, p.z];
@@ -256,6 +266,7 @@ export class SceneView {
     }
     this.objects = [];
     this.tracked = null;
+    this.hasPending = false;
   }
 
   /** Without a floor plane, a floor goes just under the lowest geom of the first frame. */
@@ -316,24 +327,18 @@ export class SceneView {
     this.invalidate();
   }
 
-  private loop(): void {
-    this.raf = 0;
-    // update() is true while damping still moves the camera: keep the frames coming until it rests.
+  /** The 3D view's part of a frame; true while damping still moves the camera (more frames). */
+  private frame(): boolean {
+    this.applyPending();
     const easing = this.controls.update();
-    const t = performance.now();
-    // 2 ms slack: a frame due now is not put off to the next animation frame by timer jitter.
-    if (this.dirty && t - this.lastRender >= this.minFrameMs - 2) {
+    if (this.dirty) {
+      const t = performance.now();
       this.dirty = false;
-      this.lastRender = t;
       this.renderer.render(this.scene, this.camera);
       this.counters.renders++;
       this.stats.renderMs = performance.now() - t;
     }
-    if (easing) this.wake();
-    else if (this.dirty && this.wait === 0) {
-      // Drawn too recently (software frame cap): come back when the next frame is due.
-      this.wait = window.setTimeout(() => { this.wait = 0; this.wake(); }, Math.max(0, this.lastRender + this.minFrameMs - 2 - performance.now()));
-    }
+    return easing;
   }
 
   /** Once a second, also while no frames run (an idle view reads 0 fps). */
@@ -347,9 +352,7 @@ export class SceneView {
   }
 
   dispose(): void {
-    this.disposed = true;
-    cancelAnimationFrame(this.raf);
-    clearTimeout(this.wait);
+    this.clock.dispose();
     clearInterval(this.rates);
     this.clearModel();
     this.controls.dispose();

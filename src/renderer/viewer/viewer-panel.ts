@@ -2,7 +2,9 @@
 // μ/σ into the policy view, the push line), shows which update plays and the running episode
 // return and length, adds each finished episode to the evaluation-return chart, and sends the
 // controls (pause, step, reset, speed, deterministic, swap at once) and camera follow.
-// Per state only copies; labels refresh at 4 Hz. Arrival times are kept in a ring for bench:app.
+// Per state only copies; labels refresh at most every INFO_MS, in the frames of the 3D view's
+// FrameClock (a label written between frames would make the compositor draw a frame of its own).
+// Arrival times are kept in a ring for bench:app.
 import type { LabApi, ViewerEvent } from '../../backend/api.js';
 import type { RenderDescription } from '../../core/envs/types.js';
 import type { EvalCurve } from '../charts/eval-curve.js';
@@ -16,6 +18,8 @@ type Episode = Extract<ViewerEvent, { type: 'viewer-episode' }>;
 
 /** States remembered for measurements (about 4.5 minutes at 60 per second). */
 const RING = 1 << 14;
+/** Least milliseconds between label refreshes (the running return changes with every state). */
+const INFO_MS = 250;
 
 export class ViewerPanel {
   readonly stats = {
@@ -29,6 +33,9 @@ export class ViewerPanel {
   private model: RenderDescription | null = null;
   private readonly push: PushDrag;
   private readonly el: Record<'pause' | 'step' | 'reset' | 'speed' | 'mode' | 'swap' | 'follow' | 'info', HTMLElement>;
+  private lastInfo = -Infinity;
+  /** Timer of a label refresh held back by INFO_MS (0: none). */
+  private infoTimer = 0;
 
   constructor(private readonly api: LabApi, private readonly scene: SceneView, private readonly policy: PolicyView, private readonly evalCurve: EvalCurve, private readonly toast: (m: string) => void) {
     const $ = (id: string): HTMLElement => {
@@ -46,7 +53,8 @@ export class ViewerPanel {
     this.el.mode.addEventListener('change', () => ctl({ deterministic: (this.el.mode as HTMLSelectElement).value === 'det' }));
     this.el.swap.addEventListener('change', () => ctl({ swapAtOnce: (this.el.swap as HTMLInputElement).checked }));
     this.el.follow.addEventListener('change', () => { scene.followBody = (this.el.follow as HTMLInputElement).checked; });
-    setInterval(() => this.showInfo(), 250);
+    scene.clock.onFrame((now) => this.infoFrame(now));
+    this.showInfo();
   }
 
   /** The 3D view's draw statistics (bench:app reads them with the viewer's). */
@@ -87,6 +95,7 @@ export class ViewerPanel {
     s.paused = e.settings.paused;
     s.pushesSent = this.push.sent;
     if (e.push.length === 6) { s.push ??= [0, 0, 0, 0, 0, 0]; for (let k = 0; k < 6; k++) s.push[k] = e.push[k]; } else s.push = null;
+    this.scene.clock.request();
     if (!show) return;
     this.scene.setPoses(e.poses);
     if (e.mu.length > 0) this.policy.update(e.mu, e.std);
@@ -97,6 +106,16 @@ export class ViewerPanel {
     this.stats.episodes++;
     this.stats.lastEpisodeReturn = e.return;
     this.evalCurve.add(e.steps, e.return);
+  }
+
+  /** The labels' part of a frame: refreshed when INFO_MS has passed, else in a frame once it has. */
+  private infoFrame(now: number): void {
+    if (now - this.lastInfo >= INFO_MS) {
+      this.lastInfo = now;
+      this.showInfo();
+    } else if (this.infoTimer === 0) {
+      this.infoTimer = window.setTimeout(() => { this.infoTimer = 0; this.scene.clock.request(); }, INFO_MS - (now - this.lastInfo));
+    }
   }
 
   /** Writes only what changed: every DOM change costs a compositor frame (CPU under software WebGL). */
