@@ -2,8 +2,8 @@
 // task). MuJoCo's capsules and cylinders run along their local Z; three's along Y, hence the
 // geometry-level rotation (a shape fact, not the world conversion).
 import {
-  BoxGeometry, BufferAttribute, BufferGeometry, CanvasTexture, CapsuleGeometry, Color, CylinderGeometry, DataTexture, DoubleSide, Mesh,
-  MeshLambertMaterial, MeshStandardMaterial, PlaneGeometry, RepeatWrapping, RGBAFormat, SphereGeometry, SRGBColorSpace,
+  BoxGeometry, BufferAttribute, BufferGeometry, CanvasTexture, CapsuleGeometry, Color, CylinderGeometry, DataTexture, DoubleSide, LinearMipmapNearestFilter,
+  Mesh, MeshBasicMaterial, MeshLambertMaterial, MeshStandardMaterial, PlaneGeometry, RepeatWrapping, RGBAFormat, SphereGeometry, SRGBColorSpace,
 } from 'three';
 import type { RenderGeom, RenderTexture } from '../../core/envs/types.js';
 
@@ -14,17 +14,25 @@ export function isCollisionGeom(g: RenderGeom): boolean {
   return (g.group ?? 0) >= FIRST_HIDDEN_GROUP;
 }
 
-const SEG = 24;
+/**
+ * Segments around spheres, capsules and cylinders, and rings per capsule cap. Software WebGL
+ * (`lite`) takes fewer: SwiftShader's cost per frame grows with the triangles more than with the
+ * pixels (HalfCheetah, half resolution, 10 frames/s: Chromium's GPU process took 0.22 of a core at
+ * 6,530 triangles, 0.15 at 3,266), and at its half resolution 12 segments still look round.
+ */
+const SEG = 24, CAP_RINGS = 8;
+const SEG_LITE = 12, CAP_RINGS_LITE = 3;
 /** Extent of a MuJoCo plane whose size is 0 (infinite). */
 const INFINITE_PLANE_HALF = 30;
 
-export function geometryFor(g: RenderGeom): BufferGeometry | null {
+export function geometryFor(g: RenderGeom, lite = false): BufferGeometry | null {
   const [a, b, c] = g.size;
+  const seg = lite ? SEG_LITE : SEG, rings = lite ? CAP_RINGS_LITE : CAP_RINGS;
   switch (g.type) {
-    case 'sphere': return new SphereGeometry(a, SEG, SEG / 2);
-    case 'ellipsoid': return new SphereGeometry(1, SEG, SEG / 2).scale(a, b, c);
-    case 'capsule': return new CapsuleGeometry(a, 2 * b, 8, SEG).rotateX(Math.PI / 2);
-    case 'cylinder': return new CylinderGeometry(a, a, 2 * b, SEG).rotateX(Math.PI / 2);
+    case 'sphere': return new SphereGeometry(a, seg, seg / 2);
+    case 'ellipsoid': return new SphereGeometry(1, seg, seg / 2).scale(a, b, c);
+    case 'capsule': return new CapsuleGeometry(a, 2 * b, rings, seg).rotateX(Math.PI / 2);
+    case 'cylinder': return new CylinderGeometry(a, a, 2 * b, seg).rotateX(Math.PI / 2);
     case 'box': return new BoxGeometry(2 * a, 2 * b, 2 * c);
     case 'plane': return new PlaneGeometry(2 * (a > 0 ? a : INFINITE_PLANE_HALF), 2 * (b > 0 ? b : INFINITE_PLANE_HALF));
     case 'mesh': {
@@ -118,25 +126,37 @@ export function surfaceMaterial(color: Color, alpha: number, lite: boolean, pbr:
   return lite ? new MeshLambertMaterial(common) : new MeshStandardMaterial({ ...common, ...pbr });
 }
 
+/**
+ * The checkered floor of a plane geom or of the scene, the checker repeated width × height times
+ * (the caller's choice of checker size). `lite` (software WebGL): unlit, and its texture sampled from one mip level without
+ * anisotropy — the floor covers most of the view, so its per-pixel cost is most of a software
+ * frame, and lighting a flat unshadowed plane changes little of how it looks.
+ */
+export function floorMaterial(width: number, height: number, lite: boolean, roughness: number): MeshBasicMaterial | MeshStandardMaterial {
+  const tex = checkerTexture().clone();
+  tex.repeat.set(width, height);
+  if (lite) {
+    tex.anisotropy = 1;
+    tex.minFilter = LinearMipmapNearestFilter;
+  }
+  tex.needsUpdate = true;
+  // Unlit, the checker is drawn a little darker than its colours, as the lit floor shows them.
+  return lite ? new MeshBasicMaterial({ map: tex, color: new Color(0xd0d0d0), side: DoubleSide }) : new MeshStandardMaterial({ map: tex, roughness, metalness: 0, side: DoubleSide });
+}
+
 /** The mesh of one geom; `textures` are the description's (a textured geom gets its own copy's map). */
 export function meshFor(g: RenderGeom, textures: readonly RenderTexture[] = [], lite = false): Mesh | null {
-  const geo = geometryFor(g);
+  const geo = geometryFor(g, lite);
   if (!geo) return null;
   const [r, gr, bl, alpha] = g.rgba;
-  const mat = surfaceMaterial(new Color().setRGB(r, gr, bl, SRGBColorSpace), alpha, lite, g.type === 'plane' ? { roughness: 0.9, metalness: 0.1 } : undefined);
-  const t = g.texture !== undefined && g.mesh?.uv ? textures[g.texture] : undefined;
-  if (t) mat.map = textureFor(t);
-  if (g.type === 'hfield') mat.side = DoubleSide;
+  let mat: MeshStandardMaterial | MeshLambertMaterial | MeshBasicMaterial;
   if (g.type === 'plane') {
-    const tex = checkerTexture().clone();
-    if (lite) tex.anisotropy = 1; // anisotropic filtering is costly when the CPU samples textures
-    const w = 2 * (g.size[0] > 0 ? g.size[0] : INFINITE_PLANE_HALF);
-    const h = 2 * (g.size[1] > 0 ? g.size[1] : INFINITE_PLANE_HALF);
-    tex.repeat.set(w / 1, h / 1);
-    tex.needsUpdate = true;
-    mat.map = tex;
-    mat.color.set(0xffffff);
-    mat.side = DoubleSide;
+    mat = floorMaterial(2 * (g.size[0] > 0 ? g.size[0] : INFINITE_PLANE_HALF), 2 * (g.size[1] > 0 ? g.size[1] : INFINITE_PLANE_HALF), lite, 0.9);
+  } else {
+    mat = surfaceMaterial(new Color().setRGB(r, gr, bl, SRGBColorSpace), alpha, lite);
+    const t = g.texture !== undefined && g.mesh?.uv ? textures[g.texture] : undefined;
+    if (t) mat.map = textureFor(t);
+    if (g.type === 'hfield') mat.side = DoubleSide;
   }
   const m = new Mesh(geo, mat);
   m.name = g.name;

@@ -8,7 +8,7 @@ import {
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 import { POSE_STRIDE, type RenderDescription } from '../../core/envs/types.js';
 import { FrameClock } from './frame-clock.js';
-import { checkerTexture, isCollisionGeom, meshFor, surfaceMaterial } from './geoms.js';
+import { floorMaterial, isCollisionGeom, meshFor } from './geoms.js';
 import { applyPoses, createMujocoRoot } from './mujoco-frame.js';
 
 export interface ViewStats {
@@ -64,11 +64,12 @@ export class SceneView {
   constructor(private readonly host: HTMLElement) {
     // Software WebGL (no GPU: SwiftShader, llvmpipe) draws on the CPU cores training needs: there
     // the view skips multisampling and soft shadows, renders at half resolution and at most
-    // SOFTWARE_FPS frames/s with Lambert instead of PBR materials (the viewer's pose updates are
-    // still all copied). Measured in headless Chromium (1500×940 page, viewer playing HalfCheetah,
-    // training paused): Chromium's GPU process took 0.6 of a core with PBR materials at every
-    // animation frame, 0.3 with Lambert at 15 frames/s, 0.2 at 10; a clear-only frame still costs
-    // about half of that (page compositing), so fewer frames is what helps most.
+    // SOFTWARE_FPS frames/s with Lambert instead of PBR materials and coarser round geoms (the
+    // viewer's pose updates are all received; the latest is drawn). Measured in headless Chromium
+    // (1500×940 page, viewer playing HalfCheetah): Chromium's GPU process took 0.6 of a core with
+    // PBR materials at every animation frame, 0.3 with Lambert at 15 frames/s, 0.2 at 10, 0.14 with
+    // a quarter of the triangles (geoms.ts); clear-only frames at 10/s still cost 0.07 (read-back
+    // and page compositing), so fewer frames and triangles are what help most, pixels less.
     const software = isSoftwareWebGl();
     this.stats.software = software;
     this.renderer = new WebGLRenderer({ antialias: !software, preserveDrawingBuffer: true, powerPreference: 'high-performance' });
@@ -93,13 +94,7 @@ export class SceneView {
     sc.left = sc.bottom = -4; sc.right = sc.top = 4; sc.near = 0.5; sc.far = 30;
     this.sun.shadow.bias = -0.0005;
     this.scene.add(this.sun, this.sun.target, this.world);
-    const tex = checkerTexture().clone();
-    tex.repeat.set(20, 20);
-    if (software) tex.anisotropy = 1;
-    tex.needsUpdate = true;
-    const floorMat = surfaceMaterial(new Color(0xffffff), 1, software, { roughness: 0.95, metalness: 0 });
-    floorMat.map = tex;
-    this.floor = new Mesh(new PlaneGeometry(40, 40).rotateX(-Math.PI / 2), floorMat);
+    this.floor = new Mesh(new PlaneGeometry(40, 40).rotateX(-Math.PI / 2), floorMaterial(20, 20, software, 0.95));
     this.floor.receiveShadow = true;
     this.grid.position.y = 0.002;
     this.floor.add(this.grid);
