@@ -35,7 +35,9 @@ function rig() {
   }, () => t);
   /** Advances the clock by ms in 1000/60 ms ticks. */
   const run = (ms: number) => { for (let k = 0; k < Math.round(ms / (1000 / 60)); k++) { t += 1000 / 60; player.tick(); } };
-  return { player, states, episodes, models, run };
+  /** Moves the clock without ticking (a host that stopped its ticks). */
+  const clock = (ms: number) => { t += ms; };
+  return { player, states, episodes, models, run, clock };
 }
 
 async function trainedPpo(task: string, seed: number, extra: Record<string, unknown> = {}): Promise<Algorithm> {
@@ -144,6 +146,16 @@ describe('real time', () => {
     expect(r.states.length).toBe(n);
     r.player.control({ step: true });
     expect(r.states[r.states.length - 1].episodeStep).toBe(step0 + 1);
+    // Paused, the host stops ticking (running is false); resumed after 5 s without ticks, the
+    // clock restarts from then instead of racing to catch up the 5 s.
+    expect(r.player.running).toBe(false);
+    const simPaused = r.states[r.states.length - 1].simTime;
+    r.clock(5000);
+    r.player.control({ paused: false });
+    expect(r.player.running).toBe(true);
+    r.player.restartClock();
+    r.run(100);
+    expect(r.states[r.states.length - 1].simTime - simPaused).toBeCloseTo(0.25 * 0.1, 2);
   }, 60_000);
 
   it('a new policy is swapped in at the next episode start, or at once when asked', async () => {

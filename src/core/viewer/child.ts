@@ -1,6 +1,6 @@
 // The viewer process: plays the latest policy in real time beside training (player.ts) and
 // speaks messages.ts with its host. It never trains, holds no TF.js unless asked to play a
-// checkpoint, and idles between ticks, so it costs the trainer's core nothing.
+// checkpoint, and ticks only while it plays: paused or idle, it wakes for nothing.
 
 import type { HostToViewer, ViewerToHost } from './messages.js';
 import { ViewerPlayer } from './player.js';
@@ -19,23 +19,39 @@ function report(e: unknown): void {
   send({ type: 'viewer-error', message: e instanceof Error ? e.message : String(e) });
 }
 
+let timer: NodeJS.Timeout | undefined;
+
+/** Ticks run only while the player plays (checked after every message and load). */
+function pace(): void {
+  if (player.running && !timer) {
+    player.restartClock();
+    timer = setInterval(tick, 1000 / TICK_HZ);
+  } else if (!player.running && timer) {
+    clearInterval(timer);
+    timer = undefined;
+  }
+}
+
+// A tick that throws (a bad policy for this task) reports once and unloads rather than spamming.
+function tick(): void {
+  try { player.tick(); } catch (e) { report(e); player.unload(); pace(); }
+}
+
 function handle(msg: HostToViewer): void {
+  const queue = (job: () => unknown): void => { loading = loading.then(job).catch(report).then(pace); };
   switch (msg.type) {
-    case 'load': loading = loading.then(() => player.load(msg.source, msg.policy)).catch(report); return;
-    case 'play': loading = loading.then(async () => { const r = await loadSavedPolicy(msg.dir); await player.load(r.source, r.policy); }).catch(report); return;
-    case 'policy': loading = loading.then(() => player.setPolicy(msg.policy)).catch(report); return;
+    case 'load': queue(() => player.load(msg.source, msg.policy)); return;
+    case 'play': queue(async () => { const r = await loadSavedPolicy(msg.dir); await player.load(r.source, r.policy); }); return;
+    case 'policy': queue(() => player.setPolicy(msg.policy)); return;
     case 'control': player.control(msg.control); return;
     case 'push': player.setPush(msg.push); return;
-    case 'unload': loading = loading.then(() => player.unload()); return;
+    case 'unload': queue(() => player.unload()); return;
   }
 }
 
 process.on('message', (m: HostToViewer) => {
   try { handle(m); } catch (e) { report(e); }
+  pace();
 });
-// A tick that throws (a bad policy for this task) reports once and unloads rather than spamming.
-const timer = setInterval(() => {
-  try { player.tick(); } catch (e) { report(e); player.unload(); }
-}, 1000 / TICK_HZ);
 // The host going away ends the viewer.
 process.on('disconnect', () => { clearInterval(timer); player.unload(); process.exit(0); });

@@ -54,6 +54,16 @@ export class ViewerPlayer {
     return this.env !== null;
   }
 
+  /** Whether ticks would advance anything (loaded, a policy, not paused): else its host need not tick. */
+  get running(): boolean {
+    return this.env !== null && this.policy !== null && !this.settings.paused;
+  }
+
+  /** Ticks resume after a stop: simulated time runs on from now, without catching up the stop. */
+  restartClock(): void {
+    this.lastWall = this.now();
+  }
+
   /** Builds the env for `source` (reusing it when the task is unchanged) and starts episode 0. */
   async load(source: ViewerSource, policy: ViewerPolicy | null): Promise<void> {
     const n = ++this.loads;
