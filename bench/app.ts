@@ -26,6 +26,7 @@ import { aggregateMean, stratifiedBootstrapCI } from '../src/core/stats/rliable.
 import type { ServeHandle } from '../src/serve/server.js';
 import { buildRenderer } from '../test/e2e/build-renderer.js';
 import { machineInfo } from './machine.js';
+import { cpuDelta, cpuSnapshot, ROLES, type Role } from './process-cpu.js';
 
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
@@ -147,6 +148,18 @@ async function viewerBeside(page: Page, serve: ServeHandle, task: string, pairs:
   const windows: { from: number; to: number }[] = []; // page-clock windows of playing updates
   const hostWindows: { from: number; to: number }[] = []; // the same on this process's clock
   const render: { renderMs: number; renderFps: number }[] = [];
+  // CPU per role in the playing and the paused windows (each from one switch to the next).
+  const cpu = { playing: { wall: 0, d: zeroRoles() }, paused: { wall: 0, d: zeroRoles() } };
+  let snap = cpuSnapshot(), snapAt = performance.now(), current: 'playing' | 'paused' | null = null;
+  const account = (next: 'playing' | 'paused' | null): void => {
+    const now = cpuSnapshot(), at = performance.now();
+    if (current) {
+      const d = cpuDelta(snap, now);
+      for (const r of ROLES) cpu[current].d[r] += d[r];
+      cpu[current].wall += (at - snapAt) / 1000;
+    }
+    snap = now; snapAt = at; current = next;
+  };
   try {
     await page.click('#train');
     await until(page, 'the first update', (v) => v.metricsPoints >= 2, 300_000);
@@ -155,6 +168,7 @@ async function viewerBeside(page: Page, serve: ServeHandle, task: string, pairs:
     for (let k = 0; k < pairs; k++) order.push(...(k % 2 === 0 ? [true, false] : [false, true]));
     for (const playing of order) {
       const seen = metrics.length;
+      account(playing ? 'playing' : 'paused');
       backend.viewer.control({ paused: !playing });
       const from = await page.evaluate(() => performance.now());
       const hostFrom = performance.now();
@@ -175,6 +189,7 @@ async function viewerBeside(page: Page, serve: ServeHandle, task: string, pairs:
         hostWindows.push({ from: hostFrom, to: performance.now() });
       }
     }
+    account(null);
   } finally {
     unsubscribe();
   }
@@ -231,7 +246,21 @@ async function viewerBeside(page: Page, serve: ServeHandle, task: string, pairs:
     trainingCostPct: round1(((off - onMed) / off) * 100),
     ...pairedCost(slots),
     envStepsPerSecond: { viewerOff: spsOff.map(Math.round), viewerOn: spsOn.map(Math.round) },
+    /** Cores used per process role (CPU seconds per wall second) while the viewer played and while it was paused. */
+    cpuCores: { playing: perCore(cpu.playing), paused: perCore(cpu.paused) },
   };
+}
+
+function cores(c: { playing: Record<Role, number>; paused: Record<Role, number> }, r: Role): string {
+  return `${c.playing[r].toFixed(2)} / ${c.paused[r].toFixed(2)}`;
+}
+
+function zeroRoles(): Record<Role, number> {
+  return Object.fromEntries(ROLES.map((r) => [r, 0])) as Record<Role, number>;
+}
+
+function perCore(c: { wall: number; d: Record<Role, number> }): Record<Role, number> {
+  return Object.fromEntries(ROLES.map((r) => [r, c.wall > 0 ? Math.round((c.d[r] / c.wall) * 100) / 100 : NaN])) as Record<Role, number>;
 }
 
 /**
@@ -418,6 +447,7 @@ function docSection(r: { viewer?: ViewerResult; browser?: { timeToFirst?: { medi
     `| ${t.task}: page's software WebGL while the viewer plays: ms per render, renders/s (medians) | ${t.renderMsMedian}, ${t.renderFpsMedian} | | |`,
     `| ${t.task}: update end → viewer playing it (median; max) | ${t.weightsLatencyMs} ms (${t.weightsLatencyMaxMs}) | ≤ ${TARGET.weightsLatencyMs} ms | ${pass(t.weightsLatencyMs <= TARGET.weightsLatencyMs)} |`,
     `| ${t.task}: training env-steps/s viewer off / on (medians of ${t.updatesPerCondition} updates each) → cost; mean over adjacent pairs [95% CI] | ${t.medianEnvStepsPerSecond.viewerOff} / ${t.medianEnvStepsPerSecond.viewerOn} → ${t.trainingCostPct} %; ${paired(t)} | ≤ ${TARGET.trainingCostPct} % | ${pass(t.trainingCostPct <= TARGET.trainingCostPct)} |`,
+    ...(t.cpuCores ? [`| ${t.task}: cores used, viewer playing / paused: trainer; Chromium GPU process; Chromium renderer; other Chromium; host (serve); viewer process | ${cores(t.cpuCores, 'trainer')}; ${cores(t.cpuCores, 'chromiumGpu')}; ${cores(t.cpuCores, 'chromiumRenderer')}; ${cores(t.cpuCores, 'chromiumOther')}; ${cores(t.cpuCores, 'host')}; ${cores(t.cpuCores, 'viewer')} | | |`] : []),
   ]) : ['| viewer | not run | | |'];
   const niced = (v as (ViewerResult & { rendererNiced?: ViewerResult }) | undefined)?.rendererNiced;
   const noDraw = (v as (ViewerResult & { pageNoDraw?: ViewerResult }) | undefined)?.pageNoDraw;
