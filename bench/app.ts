@@ -150,9 +150,9 @@ async function viewerBeside(page: Page, serve: ServeHandle, task: string, pairs:
   const render: { renderMs: number; renderFps: number }[] = [];
   // CPU per role in the playing and the paused windows (each from one switch to the next).
   const cpu = { playing: { wall: 0, d: zeroRoles() }, paused: { wall: 0, d: zeroRoles() } };
-  let snap = cpuSnapshot(), snapAt = performance.now(), current: 'playing' | 'paused' | null = null;
-  const account = (next: 'playing' | 'paused' | null): void => {
-    const now = cpuSnapshot(), at = performance.now();
+  let snap = await cpuSnapshot(), snapAt = performance.now(), current: 'playing' | 'paused' | null = null;
+  const account = async (next: 'playing' | 'paused' | null): Promise<void> => {
+    const at = performance.now(), now = await cpuSnapshot();
     if (current) {
       const d = cpuDelta(snap, now);
       for (const r of ROLES) cpu[current].d[r] += d[r];
@@ -168,7 +168,7 @@ async function viewerBeside(page: Page, serve: ServeHandle, task: string, pairs:
     for (let k = 0; k < pairs; k++) order.push(...(k % 2 === 0 ? [true, false] : [false, true]));
     for (const playing of order) {
       const seen = metrics.length;
-      account(playing ? 'playing' : 'paused');
+      await account(playing ? 'playing' : 'paused');
       backend.viewer.control({ paused: !playing });
       const from = await page.evaluate(() => performance.now());
       const hostFrom = performance.now();
@@ -189,7 +189,7 @@ async function viewerBeside(page: Page, serve: ServeHandle, task: string, pairs:
         hostWindows.push({ from: hostFrom, to: performance.now() });
       }
     }
-    account(null);
+    await account(null);
   } finally {
     unsubscribe();
   }

@@ -1,8 +1,10 @@
 // CPU time of this process and of its descendants, by role, read from /proc (Linux): bench:app
 // attributes it to the viewer's playing and paused windows, which shows where the viewer's cost
 // goes (Chromium's GPU process, its renderer, the host, the viewer process) and how much CPU the
-// trainer gets beside them — a far steadier reading than the trainer's per-update rate.
-import { readdirSync, readFileSync } from 'node:fs';
+// trainer gets beside them — a far steadier reading than the trainer's per-update rate. The reads
+// are asynchronous: bench:app's process is also the lab's host, and reading /proc synchronously
+// (5 ms typical, 40 ms at worst here) would hold up the viewer states it relays.
+import { readdir, readFile } from 'node:fs/promises';
 
 export const ROLES = ['trainer', 'viewer', 'host', 'chromiumGpu', 'chromiumRenderer', 'chromiumOther', 'other'] as const;
 export type Role = (typeof ROLES)[number];
@@ -23,12 +25,12 @@ function roleOf(pid: number, cmdline: string): Role {
 }
 
 /** utime + stime of this process and every live descendant. */
-export function cpuSnapshot(): CpuSnapshot {
+export async function cpuSnapshot(): Promise<CpuSnapshot> {
   const stat = new Map<number, { ppid: number; seconds: number }>();
-  for (const p of readdirSync('/proc')) {
+  for (const p of await readdir('/proc')) {
     if (!/^\d+$/.test(p)) continue;
     try {
-      const s = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const s = await readFile(`/proc/${p}/stat`, 'utf8');
       // Fields after the command name (which may hold spaces) start with the state.
       const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
       stat.set(Number(p), { ppid: Number(f[1]), seconds: (Number(f[11]) + Number(f[12])) / HZ });
@@ -43,7 +45,7 @@ export function cpuSnapshot(): CpuSnapshot {
     }
     if (!mine) continue;
     let cmd = '';
-    try { cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' '); } catch { continue; }
+    try { cmd = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).replace(/\0/g, ' '); } catch { continue; }
     out.set(pid, { role: roleOf(pid, cmd), seconds: st.seconds });
   }
   return out;
