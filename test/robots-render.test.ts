@@ -4,10 +4,10 @@
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Mesh, MeshStandardMaterial } from 'three';
+import { Box3, Mesh, MeshBasicMaterial, MeshStandardMaterial, Vector3 } from 'three';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeCustomEnv } from '../src/core/envs/custom.js';
-import { heightFieldGeometry, isCollisionGeom, meshFor, textureFor } from '../src/renderer/view/geoms.js';
+import { geometryFor, heightFieldGeometry, isCollisionGeom, meshFor, textureFor } from '../src/renderer/view/geoms.js';
 // @ts-expect-error: a plain ES module script beside the fixtures (no types)
 import { checkerPng } from './fixtures/robots/make-assets.mjs';
 
@@ -81,6 +81,26 @@ describe('render description of the quadruped', () => {
     expect([pos.getX(15), pos.getY(15)]).toEqual([2, 1]);
     expect(pos.getZ(0)).toBeCloseTo(0.1 * data[0], 6);
     env.dispose();
+  });
+});
+
+describe('software WebGL (lite) geometry', () => {
+  it('round geoms keep their size with fewer triangles; planes get the unlit floor', () => {
+    const base = { name: 'g', body: 1, rgba: [0.5, 0.5, 0.5, 1] as [number, number, number, number] };
+    for (const type of ['sphere', 'capsule', 'cylinder', 'ellipsoid'] as const) {
+      const g = { ...base, type, size: [0.1, 0.3, 0.2] as [number, number, number] };
+      const full = geometryFor(g), lite = geometryFor(g, true);
+      if (!full || !lite) throw new Error(`no ${type} geometry`);
+      const tris = (x: typeof full) => (x.index ? x.index.count : x.attributes.position.count) / 3;
+      expect(tris(lite), type).toBeLessThanOrEqual(tris(full) / 2);
+      // Same extent within the chord error of 12 segments (cos 15° ≈ 0.966).
+      const size = (x: typeof full) => new Box3().setFromBufferAttribute(x.attributes.position as never).getSize(new Vector3());
+      const [a, b] = [size(full), size(lite)];
+      for (const k of ['x', 'y', 'z'] as const) expect(Math.abs(a[k] - b[k]) / a[k], `${type} ${k}`).toBeLessThan(0.04);
+    }
+    const plane = { ...base, type: 'plane' as const, size: [0, 0, 0.05] as [number, number, number] };
+    expect((meshFor(plane, [], true) as Mesh).material).toBeInstanceOf(MeshBasicMaterial);
+    expect((meshFor(plane, [], false) as Mesh).material).toBeInstanceOf(MeshStandardMaterial);
   });
 });
 
