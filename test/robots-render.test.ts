@@ -5,7 +5,7 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Box3, Mesh, MeshBasicMaterial, MeshStandardMaterial, Vector3 } from 'three';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { makeCustomEnv } from '../src/core/envs/custom.js';
 import { geometryFor, heightFieldGeometry, isCollisionGeom, meshFor, textureFor } from '../src/renderer/view/geoms.js';
 // @ts-expect-error: a plain ES module script beside the fixtures (no types)
@@ -98,9 +98,12 @@ describe('software WebGL (lite) geometry', () => {
       const [a, b] = [size(full), size(lite)];
       for (const k of ['x', 'y', 'z'] as const) expect(Math.abs(a[k] - b[k]) / a[k], `${type} ${k}`).toBeLessThan(0.04);
     }
+    // The checker is drawn on a canvas: a stand-in without a 2D context (a plain floor) will do here.
+    vi.stubGlobal('document', { createElement: () => ({ width: 0, height: 0, getContext: () => null }) });
     const plane = { ...base, type: 'plane' as const, size: [0, 0, 0.05] as [number, number, number] };
     expect((meshFor(plane, [], true) as Mesh).material).toBeInstanceOf(MeshBasicMaterial);
     expect((meshFor(plane, [], false) as Mesh).material).toBeInstanceOf(MeshStandardMaterial);
+    vi.unstubAllGlobals();
   });
 });
 
