@@ -15,7 +15,7 @@
 // viewer.rendererNiced), --no-draw (diagnosis: the page receives and applies every state but
 // neither the 3D view nor the policy view draws; stored as viewer.pageNoDraw). Other keys
 // already in app.json are kept.
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, setPriority, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -361,7 +361,7 @@ async function browserPhase(root: string) {
     await page.addInitScript({ content: 'globalThis.__name = (f) => f;' });
     await page.goto(serve.url);
     await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
-    if (args.has('--renderer-nice')) log(`Chromium processes at niceness 19: ${reniceChromium()}`);
+    if (args.has('--renderer-nice')) log(`Chromium processes at niceness 19: ${await reniceChromium()}`);
     if (args.has('--no-draw')) {
       // Reaches past TypeScript's private: a diagnosis of this page, not an API.
       await page.evaluate(() => {
@@ -404,23 +404,11 @@ async function browserPhase(root: string) {
 }
 
 /** Sets every Chromium process below this one to niceness 19; returns how many. */
-function reniceChromium(): number {
-  const parent = new Map<number, number>();
-  for (const p of readdirSync('/proc')) {
-    if (!/^\d+$/.test(p)) continue;
-    try { parent.set(Number(p), Number(readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ')[1])); } catch { /* gone */ }
-  }
+async function reniceChromium(): Promise<number> {
   let n = 0;
-  for (const [pid] of parent) {
-    let q = pid;
-    for (let k = 0; k < 20 && q > 1; k++) {
-      q = parent.get(q) ?? 0;
-      if (q !== process.pid) continue;
-      try {
-        if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('chrom')) { setPriority(pid, 19); n++; }
-      } catch { /* gone */ }
-      break;
-    }
+  for (const [pid, p] of await cpuSnapshot()) {
+    if (!p.role.startsWith('chromium')) continue;
+    try { setPriority(pid, 19); n++; } catch { /* gone */ }
   }
   return n;
 }

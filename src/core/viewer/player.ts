@@ -134,11 +134,10 @@ export class ViewerPlayer {
 
   /** Advances the simulation to wall time × speed and sends one state. */
   tick(): void {
-    const env = this.env;
     const now = this.now();
     const wall = (now - this.lastWall) / 1000;
     this.lastWall = now;
-    if (!env || this.settings.paused || !this.policy) return;
+    if (!this.running) return;
     this.simTime += wall * this.settings.speed;
     let n = 0;
     while (this.tCur < this.simTime && n++ < MAX_STEPS_PER_TICK) this.stepEnv();

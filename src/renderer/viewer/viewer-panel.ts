@@ -95,8 +95,8 @@ export class ViewerPanel {
     s.paused = e.settings.paused;
     s.pushesSent = this.push.sent;
     if (e.push.length === 6) { s.push ??= [0, 0, 0, 0, 0, 0]; for (let k = 0; k < 6; k++) s.push[k] = e.push[k]; } else s.push = null;
-    this.scene.clock.request();
-    if (!show) return;
+    // Labels refresh in the next frame; when shown, setPoses asks for that frame anyway.
+    if (!show) { this.scene.clock.request(); return; }
     this.scene.setPoses(e.poses);
     if (e.mu.length > 0) this.policy.update(e.mu, e.std);
     this.push.showLine(e.push);
