@@ -353,7 +353,10 @@ async function browserPhase(root: string) {
   log('building the renderer…');
   await buildRenderer(rendererDir);
   const { startServe } = await import('../src/serve/server.js');
+  // As `policy-lab serve`: the trainer, viewer and study children run from the app's build.
+  await (await import('../src/serve/renderer-build.js')).ensureAppBuilt(log);
   const serve = await startServe({ host: '127.0.0.1', port: 0, runsRoot: root, rendererDir });
+  log(`children from ${serve.children.from}${serve.children.from === 'source' ? ` (${serve.children.reason})` : ''}`);
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'] });
   try {
     const page = await browser.newPage({ viewport: { width: 1500, height: 940 } });
@@ -381,7 +384,7 @@ async function browserPhase(root: string) {
         trials.push(await timeToFirst(page));
       }
       timeToFirstResult = {
-        task: 'InvertedPendulum', algo: 'ppo', config: 'the form defaults (numSteps 2048); includes spawning the trainer and the viewer',
+        task: 'InvertedPendulum', algo: 'ppo', config: 'the form defaults (numSteps 2048); trials back to back (Stop, then Train at once); includes spawning the trainer and the viewer, from the app build as policy-lab serve runs them',
         trials,
         medianFirstPointMs: median(trials.map((t) => t.firstPointMs)),
         medianFirstFrameMs: median(trials.map((t) => t.firstFrameMs)),
@@ -395,7 +398,7 @@ async function browserPhase(root: string) {
       log(JSON.stringify(viewer.at(-1)));
     }
     if ((await viewerStates(page)) === 0) throw new Error('the page never received a viewer state');
-    return { timeToFirst: timeToFirstResult, viewer, chromium: browser.version() };
+    return { timeToFirst: timeToFirstResult && { ...timeToFirstResult, children: serve.children.from }, viewer, chromium: browser.version() };
   } finally {
     await browser.close();
     await serve.close();

@@ -1,7 +1,8 @@
 // Serve mode under hostile input: an oversized frame closes only that connection, an MJCF text
 // over the byte limit (counted as UTF-8, like the WebSocket limit) is refused by name, a bad or
 // busy --port exits with a clear error instead of hanging, and a missing page is built on demand.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { utimesSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { MAX_MJCF_BYTES } from '../src/backend/run-schema.js';
 import { decodeMessage, encodeMessage, type ServerMessage } from '../src/backend/wire.js';
-import { ensureRendererBuilt, RendererBuildError } from '../src/serve/renderer-build.js';
+import { ensureAppBuilt, RendererBuildError } from '../src/serve/renderer-build.js';
 import { MAX_WS_MESSAGE, startServe, type ServeHandle } from '../src/serve/server.js';
 import { MAX_PICKED_BYTES } from '../src/renderer/ui/model-picker.js';
 import { cli } from './cli-run.js';
@@ -165,24 +166,52 @@ describe('serve --port', () => {
   });
 });
 
-describe('the page is built on demand', () => {
-  it('builds a missing page once, says so, and leaves a built page alone', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'lab-page-'));
+describe('serve builds the app on demand', () => {
+  // A package tree: one source file, and a fake build that writes the page and the child entries.
+  const tree = async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'lab-pkg-'));
+    await mkdir(path.join(root, 'src'), { recursive: true });
+    await writeFile(path.join(root, 'src', 'a.ts'), 'export {};');
+    utimesSync(path.join(root, 'src', 'a.ts'), 1000, 1000);
+    return root;
+  };
+  const fakeBuild = (counter: { n: number }) => async (outDir: string) => {
+    counter.n++;
+    await mkdir(path.join(outDir, 'renderer'), { recursive: true });
+    await mkdir(path.join(outDir, 'main'), { recursive: true });
+    await writeFile(path.join(outDir, 'renderer', 'index.html'), 'x');
+    for (const e of ['trainer.js', 'viewer.js', 'study-trial.js', 'a3c-worker.js']) await writeFile(path.join(outDir, 'main', e), '');
+  };
+
+  it('builds a missing app once, says so, leaves a current build alone and rebuilds a stale one', async () => {
+    const root = await tree();
     const log: string[] = [];
-    let builds = 0;
-    const build = async (d: string) => { builds++; await writeFile(path.join(d, 'index.html'), 'x'); };
-    await ensureRendererBuilt(dir, (l) => log.push(l), build);
-    expect(builds).toBe(1);
+    const builds = { n: 0 };
+    await ensureAppBuilt((l) => log.push(l), root, fakeBuild(builds));
+    expect(builds.n).toBe(1);
     expect(log[0]).toMatch(/not built yet .* building it now/);
-    await ensureRendererBuilt(dir, (l) => log.push(l), build);
-    expect(builds).toBe(1);
-    await rm(dir, { recursive: true, force: true });
+    await ensureAppBuilt((l) => log.push(l), root, fakeBuild(builds));
+    expect(builds.n).toBe(1);
+    // An edit after the build: the next serve rebuilds.
+    utimesSync(path.join(root, 'src', 'a.ts'), new Date(), new Date(Date.now() + 60_000));
+    await ensureAppBuilt((l) => log.push(l), root, fakeBuild(builds));
+    expect(builds.n).toBe(2);
+    expect(log.at(-2)).toMatch(/out of date \(src[/\\]a\.ts is newer than the build/);
+    await rm(root, { recursive: true, force: true });
   });
-  it('when building fails, says exactly what to run', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'lab-page-'));
-    const err = await ensureRendererBuilt(dir, () => {}, async () => { throw new Error('vite is not installed'); }).catch((e: unknown) => e);
+
+  it('when building a missing page fails, says exactly what to run; a failed rebuild serves the old page', async () => {
+    const root = await tree();
+    const fail = async () => { throw new Error('electron-vite is not installed'); };
+    const err = await ensureAppBuilt(() => {}, root, fail).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RendererBuildError);
-    expect((err as Error).message).toMatch(/vite is not installed.*run `npx electron-vite build` in .* and start `policy-lab serve` again/);
-    await rm(dir, { recursive: true, force: true });
+    expect((err as Error).message).toMatch(/electron-vite is not installed.*run `npm run build` in .* and start `policy-lab serve` again/);
+    // A page from an earlier build and no child entries: the rebuild fails, serve goes on.
+    await mkdir(path.join(root, 'out', 'renderer'), { recursive: true });
+    await writeFile(path.join(root, 'out', 'renderer', 'index.html'), 'x');
+    const log: string[] = [];
+    await expect(ensureAppBuilt((l) => log.push(l), root, fail)).resolves.toBeUndefined();
+    expect(log.at(-1)).toMatch(/Rebuilding failed \(electron-vite is not installed\); serving the page as last built/);
+    await rm(root, { recursive: true, force: true });
   });
 });

@@ -250,14 +250,14 @@ printed URL (it carries a per-session token; requests without it are refused).
   checkKnown(flags, ['port', 'runs', 'help'], 'serve');
   const port = int(flags, 'port') ?? 0;
   if (port < 0 || port > 65535) throw new UsageError(`--port: expected 0 … 65535 (0: any free port), got ${port}`);
-  const { startServe, DEFAULT_RENDERER_DIR } = await import('../serve/server.js');
-  const { ensureRendererBuilt } = await import('../serve/renderer-build.js');
+  const { startServe } = await import('../serve/server.js');
+  const { ensureAppBuilt } = await import('../serve/renderer-build.js');
+  const log = (line: string): void => { process.stderr.write(line + '\n'); };
+  // Straight after `npm install` nothing is built, and after an edit the build is stale: build
+  // first, so the page is current and the trainer the lab keeps ready starts from the build.
+  await ensureAppBuilt(log);
   const s = await startServe({ host: '127.0.0.1', port, runsRoot: resolve(flags.get('runs') ?? 'runs') });
-  // Straight after `npm install` the page is not built: build it now (the port is already ours).
-  await ensureRendererBuilt(DEFAULT_RENDERER_DIR, (line) => process.stderr.write(line + '\n')).catch(async (e: unknown) => {
-    await s.close();
-    throw e;
-  });
+  if (s.children.from === 'source') log(`The engine runs from source through tsx (${s.children.reason}): Train answers more slowly; \`npm run build\` fixes that.`);
   out(`Policy Lab serving at ${s.url}`);
   await new Promise(() => {}); // until interrupted
   return 0;

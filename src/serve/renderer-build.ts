@@ -1,11 +1,16 @@
-// The lab's page (src/renderer) built with Vite, as electron-vite builds it for the app. Serve
-// mode builds it on first use when it is missing (straight after `npm install` nothing is
-// built), and the browser tests build their own copy with the same function.
+// The lab's build for serve mode. `policy-lab serve` runs the whole app build (electron-vite, as
+// `npm run build`) before it starts when the page is missing (straight after `npm install`
+// nothing is built) or the build is older than the sources: the page comes from out/renderer and
+// the trainer, viewer and study children from out/main (built-children.ts says why). The browser
+// tests and bench:app build private copies of the page alone with buildRenderer.
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { builtChildren } from '../backend/built-children.js';
 
-const PACKAGE_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const PACKAGE_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Builds src/renderer into outDir (emptied first) and returns outDir. Needs the `vite` dev dependency. */
 export async function buildRenderer(outDir: string): Promise<string> {
@@ -28,18 +33,45 @@ export class RendererBuildError extends Error {
 }
 
 /**
- * Makes sure dir holds a built page: when index.html is missing, builds it (telling the user
- * via log), and when that fails says exactly what to run instead.
+ * The whole app (out/main's child entries, out/preload, out/renderer) built by electron-vite in a
+ * child process run from the package root (its config names the sources relative to it), into
+ * outDir (default root/out). Needs the `electron-vite` dev dependency.
  */
-export async function ensureRendererBuilt(dir: string, log: (line: string) => void, build: (dir: string) => Promise<unknown> = buildRenderer): Promise<void> {
-  if (existsSync(path.join(dir, 'index.html'))) return;
-  log(`The lab's page is not built yet (${dir}); building it now (once, ~30 s)…`);
+export function buildApp(outDir = path.join(PACKAGE_ROOT, 'out')): Promise<void> {
+  // Its package exports no bin path: found beside its package.json.
+  const bin = path.join(path.dirname(createRequire(import.meta.url).resolve('electron-vite/package.json')), 'bin/electron-vite.js');
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, 'build', '--outDir', outDir, '--logLevel', 'warn'], { cwd: PACKAGE_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-4000); });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => code === 0 ? resolve() : reject(new Error(`electron-vite build ${signal ? `was killed (${signal})` : `exited with code ${code}`}: ${err.trim().split('\n').slice(-5).join(' | ')}`)));
+  });
+}
+
+/**
+ * Before serve starts: builds the app when root/out has no page or its child entries are missing
+ * or older than a source file, telling the user via log. A missing page that cannot be built is
+ * an error that says exactly what to run; a stale build that cannot be rebuilt is only reported
+ * (the page as last built is served and the children run from source).
+ */
+export async function ensureAppBuilt(log: (line: string) => void, root = PACKAGE_ROOT, build: (outDir: string) => Promise<unknown> = buildApp): Promise<void> {
+  const outDir = path.join(root, 'out');
+  const page = path.join(outDir, 'renderer', 'index.html');
+  const children = builtChildren(root, outDir);
+  if (existsSync(page) && children.ok) return;
+  const pageMissing = !existsSync(page);
+  log(pageMissing
+    ? `The lab is not built yet (${outDir}); building it now (once, 10–30 s)…`
+    : `The lab's build is out of date (${children.ok ? '' : children.reason}); rebuilding it (10–30 s)…`);
   try {
-    await build(dir);
+    await build(outDir);
   } catch (e) {
-    throw new RendererBuildError(`the lab's page is not built and building it failed (${(e as Error).message}); ` +
-      `run \`npx electron-vite build\` in ${PACKAGE_ROOT} and start \`policy-lab serve\` again`);
+    const what = `run \`npm run build\` in ${root} and start \`policy-lab serve\` again`;
+    if (pageMissing) throw new RendererBuildError(`the lab's page is not built and building it failed (${(e as Error).message}); ${what}`);
+    log(`Rebuilding failed (${(e as Error).message}); serving the page as last built, the engine runs from source. To refresh: ${what}.`);
+    return;
   }
-  if (!existsSync(path.join(dir, 'index.html'))) throw new RendererBuildError(`building the lab's page left no index.html in ${dir}; run \`npx electron-vite build\` in ${PACKAGE_ROOT}`);
+  if (!existsSync(page)) throw new RendererBuildError(`building the lab left no page at ${page}; run \`npm run build\` in ${root}`);
   log('Built.');
 }

@@ -8,13 +8,14 @@ import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { LAB_METHODS, type LabEvent } from '../backend/api.js';
 import { createDispatcher, toApiError } from '../backend/dispatch.js';
 import type { LabBackend } from '../backend/lab-backend.js';
+import { builtChildren } from '../backend/built-children.js';
 import { MAX_MJCF_BYTES } from '../backend/run-schema.js';
 import { decodeMessage, encodeMessage, type ClientMessage, type ServerMessage } from '../backend/wire.js';
+import { PACKAGE_ROOT } from './renderer-build.js';
 
 export interface ServeOptions {
   readonly host?: '127.0.0.1';
@@ -25,6 +26,8 @@ export interface ServeOptions {
   readonly rendererDir?: string;
   /** A backend to serve (tests inject one with a fake trainer); default: the real one. */
   readonly backend?: LabBackend;
+  /** Where the real backend's children come from (built-children.ts); default the package itself. */
+  readonly packageRoot?: string;
 }
 
 export interface ServeHandle {
@@ -33,6 +36,8 @@ export interface ServeHandle {
   readonly port: number;
   readonly token: string;
   readonly backend: LabBackend;
+  /** The real backend's trainer, viewer and study children: from the app's build, or from source (and why). */
+  readonly children: { readonly from: 'build' } | { readonly from: 'source'; readonly reason: string } | { readonly from: 'injected' };
   close(): Promise<void>;
 }
 
@@ -68,7 +73,7 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
   // Checked before anything starts: a bad port must not leave a trainer process behind.
   if (!Number.isInteger(wantPort) || wantPort < 0 || wantPort > 65535) throw new ServeError(`serve: --port must be an integer from 0 to 65535 (0: any free port), got ${String(wantPort)}`);
   const ownBackend = !opts.backend;
-  const backend = opts.backend ?? (await import('../backend/default-deps.js')).createLabBackend(opts.runsRoot);
+  const { backend, children } = opts.backend ? { backend: opts.backend, children: { from: 'injected' } as const } : await realBackend(opts.runsRoot, opts.packageRoot ?? PACKAGE_ROOT);
   const dispatch = createDispatcher(backend);
   const token = randomBytes(24).toString('base64url');
   let port = 0;
@@ -178,7 +183,7 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
   port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}/?token=${token}`;
   return {
-    url, host, port, token, backend,
+    url, host, port, token, backend, children,
     close: async () => {
       backend.dispose();
       for (const c of wss.clients) c.terminate();
@@ -196,8 +201,17 @@ export class ServeError extends Error {
   }
 }
 
-/** Where electron-vite (and the on-demand build, renderer-build.ts) puts the built page. */
-export const DEFAULT_RENDERER_DIR = fileURLToPath(new URL('../../out/renderer', import.meta.url));
+/** The real backend, its children from the app's build when that is up to date (built-children.ts). */
+async function realBackend(runsRoot: string, root: string): Promise<{ backend: LabBackend; children: ServeHandle['children'] }> {
+  const built = builtChildren(root);
+  const { createLabBackend } = await import('../backend/default-deps.js');
+  if (!built.ok) return { backend: createLabBackend(runsRoot), children: { from: 'source', reason: built.reason } };
+  const c = built.children;
+  return { backend: createLabBackend(runsRoot, c.trainer, c.viewer, c.study), children: { from: 'build' } };
+}
+
+/** Where electron-vite (and serve's on-demand build, renderer-build.ts) puts the built page. */
+export const DEFAULT_RENDERER_DIR = path.join(PACKAGE_ROOT, 'out/renderer');
 
 function tokenEquals(given: string | null, token: string): boolean {
   if (!given) return false;
