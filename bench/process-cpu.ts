@@ -15,8 +15,9 @@ const HZ = 100;
 
 function roleOf(pid: number, cmdline: string): Role {
   if (pid === process.pid) return 'host';
-  if (cmdline.includes('trainer/child')) return 'trainer';
-  if (cmdline.includes('viewer/child')) return 'viewer';
+  // From source (tsx) or from the app build (out/main), as serve-mode labs fork them.
+  if (/trainer\/child\.ts|main\/trainer\.js/.test(cmdline)) return 'trainer';
+  if (/viewer\/child\.ts|main\/viewer\.js/.test(cmdline)) return 'viewer';
   if (/chrom/.test(cmdline)) {
     const type = /--type=([\w-]+)/.exec(cmdline)?.[1];
     return type === 'gpu-process' ? 'chromiumGpu' : type === 'renderer' ? 'chromiumRenderer' : 'chromiumOther';
