@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setEnvAssetDir } from '../envs/assets.js';
 import type { Env } from '../envs/types.js';
 import { explainedVariance, nStepReturns } from '../rl/advantages.js';
+import { readGrads } from '../rl/flat-params.js';
 import { selectBackend } from '../rl/backend.js';
 import { RunningMeanStd } from '../rl/normalize.js';
 import { PolicyCore, RolloutBuffer, type KernelCore } from '../rl/policy-core.js';
@@ -14,6 +15,7 @@ import { envMaker } from '../trainer/env-factory.js';
 import { a2cLoss, a2cLossGrad } from './a2c.js';
 import type { A3cConfig } from './a3c.js';
 import { STAT_FIELDS, WORKER_FLAG, type A3cGradMsg, type A3cInitMsg, type A3cParamsMsg, type ParentToWorker, type WorkerToParent } from './a3c-messages.js';
+import { withTfGrads } from './base.js';
 import { coreOptions } from './common.js';
 import type { AlgoContext } from './types.js';
 
@@ -38,8 +40,9 @@ export class A3cWorker {
   readonly buf: RolloutBuffer;
   readonly ret: Float32Array;
   readonly adv: Float32Array;
-  private readonly grads: Float32Array;
-  private readonly stats = new Float64Array(STAT_FIELDS);
+  /** The last gradient and stats (lossGrad fills stats[0..2]); every message reuses these buffers. */
+  readonly grads: Float32Array;
+  readonly stats = new Float64Array(STAT_FIELDS);
   private readonly episodes: Float64Array;
   private nEpisodes = 0;
   private readonly moments: Float64Array | null;
@@ -86,15 +89,7 @@ export class A3cWorker {
     nStepReturns(buf, buf.valueInfo, c.gamma, this.ret);
     for (let i = 0; i < this.adv.length; i++) this.adv[i] = this.ret[i] - buf.values[i];
     const B = buf.T * buf.N;
-    // The A2C loss, Φ = R − V: A3C differs in where the gradient is applied, not in what it is.
-    const s = this.stats;
-    if (core.engine) {
-      a2cLossGrad(core as KernelCore, buf, this.adv, this.ret, c, s);
-      core.engine.readGrads(this.grads);
-    } else this.tfGrads(c);
-    this.stats[0] = s[0];
-    this.stats[1] = s[1];
-    this.stats[2] = s[2];
+    this.lossGrad(c);
     this.stats[3] = explainedVariance(buf.values, this.ret);
     this.stats[4] = B;
     this.stats[5] = this.nEpisodes;
@@ -108,20 +103,23 @@ export class A3cWorker {
     return { type: 'grads', epoch, grads: this.grads, stats: this.stats, episodes: this.episodes.subarray(0, 2 * this.nEpisodes), obsMoments: moments };
   }
 
-  /** TF.js path: the A2C loss's gradient into this.grads, its [policy, value, entropy] into stats. */
-  private tfGrads(c: A3cConfig): void {
-    let kept: tf.Tensor | undefined;
-    const { grads, value } = tf.variableGrads(() => a2cLoss(this.core.net, this.buf, this.adv, this.ret, c, (t) => { kept = tf.keep(t); }), this.vars);
-    let o = 0;
-    for (const v of this.vars) {
-      const g = grads[v.name];
-      // A variable the loss does not reach has no gradient: zero.
-      if (g) this.grads.set(g.dataSync() as Float32Array, o);
-      else this.grads.fill(0, o, o + v.size);
-      o += v.size;
+  /**
+   * The gradient of the A2C loss (Φ = R − V: A3C differs in where the gradient is applied, not in
+   * what it is) on the last rollout (buf, adv, ret) into grads, flat in the net's variable order;
+   * its [policy, value, entropy] into stats[0..2].
+   */
+  lossGrad(c: A3cConfig): void {
+    const { core } = this;
+    if (core.engine) {
+      a2cLossGrad(core as KernelCore, this.buf, this.adv, this.ret, c, this.stats);
+      core.engine.readGrads(this.grads);
+      return;
     }
+    // TF.js path: no optimizer step here (the parent applies the flat gradient), so tfGradStep does not fit.
+    let kept: tf.Tensor | undefined;
+    withTfGrads(this.vars, () => a2cLoss(core.net, this.buf, this.adv, this.ret, c, (t) => { kept = tf.keep(t); }), (grads) => readGrads(this.vars, grads, this.grads));
     this.stats.set((kept as tf.Tensor).dataSync());
-    tf.dispose([value, kept as tf.Tensor, ...Object.values(grads)]);
+    (kept as tf.Tensor).dispose();
   }
 
   dispose(): void {

@@ -1,8 +1,9 @@
 // What every PolicyCore-based algorithm does alike, so an algorithm file holds only its rollout
 // and its loss: a gradient step's ceremony on either engine (kernel: clip and apply what the loss
-// wrote into the engine; TF.js: grads → clip → apply → dispose), the end of an update (NaN/Inf
-// checks, "not applicable" stats), acting, snapshots and checkpoints of the core and its
-// optimizers (made through optimizer()), disposal, and the AlgoModule boilerplate.
+// wrote into the engine; TF.js: grads → clip → apply → dispose, in tfGradStep / withTfGrads,
+// which PPO's, QAC's and the A3C worker's TF.js paths use too), the end of an update (NaN/Inf checks, "not
+// applicable" stats), acting, snapshots and checkpoints of the core and its optimizers (made
+// through optimizer()), disposal, and the AlgoModule boilerplate.
 import * as tf from '@tensorflow/tfjs';
 import { resolveConfig, type ConfigOf, type Schema } from '../config/schema.js';
 import type { KernelNet } from '../kernels/kernel-net.js';
@@ -70,18 +71,15 @@ export abstract class CoreAlgorithm implements Algorithm {
   }
 
   /**
-   * TF.js path: the gradient of `loss` with respect to opt's variables, clipped to maxNorm and
-   * applied at lr. `loss` may hand out one tensor of statistics through `keep`; returns its values
-   * and the pre-clip gradient norm.
+   * TF.js path: tfGradStep with one optimizer, read back. `loss` may hand out one tensor of
+   * statistics through `keep`; returns its values and the pre-clip gradient norm.
    */
   protected tfStep(opt: Optimizer, lr: number, maxNorm: number, loss: (keep: (stats: tf.Tensor) => void) => tf.Scalar): { norm: number; stats: Float32Array } {
     let kept: tf.Tensor | undefined;
-    const vars = opt.vars as tf.Variable[];
-    const { value, grads } = tf.variableGrads(() => loss((s) => { kept = tf.keep(s); }), vars);
-    const normT = opt.applyClipped(vars.map((v) => grads[v.name]), lr, maxNorm);
+    const [normT] = tfGradStep(() => loss((s) => { kept = tf.keep(s); }), [{ opt, lr, maxNorm }]);
     const norm = normT.dataSync()[0];
     const stats = kept ? (kept.dataSync() as Float32Array) : new Float32Array(0);
-    tf.dispose([value, normT, ...Object.values(grads)]);
+    normT.dispose();
     kept?.dispose();
     return { norm, stats };
   }
@@ -147,6 +145,36 @@ export abstract class CoreAlgorithm implements Algorithm {
     for (const opt of Object.values(this.opts)) opt.dispose();
     this.core.dispose();
   }
+}
+
+/**
+ * The TF.js gradient of `loss` with respect to `vars`, from one tape, handed to `use` and disposed
+ * after it (a variable the loss does not reach has no entry). Returns what `use` returns.
+ */
+export function withTfGrads<T>(vars: readonly tf.Variable[], loss: () => tf.Scalar, use: (grads: tf.NamedTensorMap) => T): T {
+  const { value, grads } = tf.variableGrads(loss, vars as tf.Variable[]);
+  try {
+    return use(grads);
+  } finally {
+    tf.dispose([value, ...Object.values(grads)]);
+  }
+}
+
+/** One optimizer's part of a TF.js gradient step: its variables' gradients, clipped to maxNorm, applied at lr. */
+export interface TfApply {
+  readonly opt: Optimizer;
+  readonly lr: number;
+  readonly maxNorm: number;
+}
+
+/**
+ * The TF.js gradient step (the reference of KernelNet.applyGradients): the gradient of `loss` with
+ * respect to every optimizer's variables from one tape, then each optimizer, in order, clips and
+ * applies its part. Returns the pre-clip norms as scalars kept on the backend (no read back, so a
+ * loop of steps need not wait on each; the caller disposes them).
+ */
+export function tfGradStep(loss: () => tf.Scalar, steps: readonly TfApply[]): tf.Scalar[] {
+  return withTfGrads(steps.flatMap((s) => s.opt.vars), loss, (grads) => steps.map((s) => s.opt.applyClipped(s.opt.vars.map((v) => grads[v.name]), s.lr, s.maxNorm)));
 }
 
 /** Throws NonFiniteError if a reported number is NaN or ±Inf. */

@@ -15,7 +15,7 @@ import { Optimizer, scheduledLr, type LrSchedule } from '../rl/optim.js';
 import { BOTH } from '../kernels/kernel-net.js';
 import { PolicyCore, RolloutBuffer, type KernelCore } from '../rl/policy-core.js';
 import { coreOptions, gammaField, NETWORK_FIELDS, NORM_FIELDS, numEnvsField, OPTIM_FIELDS } from './common.js';
-import { algoModule, CoreAlgorithm, updateStats } from './base.js';
+import { algoModule, CoreAlgorithm, tfGradStep, updateStats } from './base.js';
 import type { AlgoContext, UpdateStats } from './types.js';
 
 export const PPO_SCHEMA = {
@@ -218,11 +218,9 @@ function ppoStats(logratio: tf.Tensor1D, parts: tf.Tensor1D, clipCoef: number): 
 export function ppoGradStep(net: ActorCritic, opt: Optimizer, mb: tf.Tensor2D, obsDim: number, actWidth: number, c: Pick<PpoConfig, 'clipCoef' | 'clipVloss' | 'normAdv' | 'entCoef' | 'vfCoef' | 'maxGradNorm'>, lr: number): { stats: tf.Tensor1D; norm: tf.Scalar } {
   const b = ppoBatch(mb, obsDim, actWidth, c.normAdv);
   const held: { logratio?: tf.Tensor1D; parts?: tf.Tensor1D } = {};
-  const vars = net.variables;
-  const { value, grads } = tf.variableGrads(() => ppoLoss(net, b, c, held), vars);
-  const norm = opt.applyClipped(vars.map((v) => grads[v.name]), lr, c.maxGradNorm);
+  const [norm] = tfGradStep(() => ppoLoss(net, b, c, held), [{ opt, lr, maxNorm: c.maxGradNorm }]);
   const stats = ppoStats(held.logratio as tf.Tensor1D, held.parts as tf.Tensor1D, c.clipCoef);
-  tf.dispose([value, held.logratio as tf.Tensor, held.parts as tf.Tensor, ...Object.values(grads), ...Object.values(b)]);
+  tf.dispose([held.logratio as tf.Tensor, held.parts as tf.Tensor, ...Object.values(b)]);
   return { stats, norm };
 }
 

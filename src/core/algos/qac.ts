@@ -16,7 +16,7 @@ import { gaussianLogProbTf, sampleGaussian, squashValue } from '../rl/distributi
 import { Optimizer, scheduledLr, type LrSchedule } from '../rl/optim.js';
 import { PolicyCore, type KernelCore } from '../rl/policy-core.js';
 import { coreOptions, gammaField, NETWORK_FIELDS, NORM_FIELDS, numEnvsField, OPTIM_FIELDS } from './common.js';
-import { algoModule, CoreAlgorithm, updateStats, type StateTensors } from './base.js';
+import { algoModule, CoreAlgorithm, tfGradStep, updateStats, type StateTensors } from './base.js';
 import type { AlgoContext, AlgoState, UpdateStats } from './types.js';
 
 export const QAC_SCHEMA = {
@@ -141,7 +141,8 @@ class Qac extends CoreAlgorithm {
       const qSa = net.q(s, a);
       const qNext = net.q(tf.tensor2d(this.sBoot, [N, obsDim]), tf.tensor2d(this.aBoot, [N, actWidth]));
       const y = tf.add(tf.tensor1d(this.r), tf.mul(tf.mul(c.gamma, tf.tensor1d(this.notTerm)), qNext));
-      const { grads } = tf.variableGrads(() => {
+      // One tape for both losses; θ's optimizer steps first, then w's.
+      const [nPi, nQ] = tfGradStep(() => {
         const { out, logStd } = net.forward(s, false);
         const logp = gaussianLogProbTf(a, out, logStd as tf.Tensor);
         // θ ← θ + α Q_w(s,a) ∇ log π(a|s)  ⇔  descend −mean(Q·log π)
@@ -149,9 +150,7 @@ class Qac extends CoreAlgorithm {
         // w ← w + α δ ∇Q_w(s,a)  ⇔  descend ½ mean(δ²) with the target held fixed
         const qLoss = tf.mul(0.5, tf.mean(tf.square(tf.sub(y, net.q(s, a)))));
         return tf.add(piLoss, qLoss) as tf.Scalar;
-      });
-      const nPi = this.optPi.applyClipped(net.actorVars.map((v) => grads[v.name]), lr, c.maxGradNorm);
-      const nQ = this.optQ.applyClipped(net.criticVars.map((v) => grads[v.name]), lrQ, c.maxGradNorm);
+      }, [{ opt: this.optPi, lr, maxNorm: c.maxGradNorm }, { opt: this.optQ, lr: lrQ, maxNorm: c.maxGradNorm }]);
       const out = tf.stack([tf.neg(tf.mean(qSa)), tf.mean(tf.square(tf.sub(y, qSa))), tf.add(nPi, nQ)]);
       tf.dispose([nPi, nQ]); // kept tensors escape tidy
       return out;

@@ -1,7 +1,7 @@
 // A net's parameters and gradients as one flat Float32Array, in the variables' order: what A3C
 // sends between processes. These are the TF.js-path versions; the kernel engine has the same
-// three operations on its arena (KernelNet.readParams / writeParams / writeGrads), and
-// PolicyCore picks whichever holds the parameters.
+// operations on its arena (KernelNet.readParams / writeParams / readGrads / writeGrads), and
+// PolicyCore and the A3C worker pick whichever holds the parameters.
 import * as tf from '@tensorflow/tfjs';
 import type { Optimizer } from './optim.js';
 
@@ -30,6 +30,21 @@ export function writeParams(vars: readonly tf.Variable[], flat: Float32Array): v
       o += v.size;
     }
   });
+}
+
+/**
+ * Copies the named gradients (tf.variableGrads's) into `out` in the variables' order; a variable
+ * without one (the loss does not reach it) gets zeros.
+ */
+export function readGrads(vars: readonly tf.Variable[], grads: tf.NamedTensorMap, out: Float32Array): void {
+  let o = 0;
+  for (const v of vars) {
+    const g = grads[v.name];
+    if (g) out.set(g.dataSync() as Float32Array, o);
+    else out.fill(0, o, o + v.size);
+    o += v.size;
+  }
+  if (o !== out.length) throw new RangeError(`readGrads: ${o} parameters for a buffer of ${out.length}`);
 }
 
 /**
