@@ -3,16 +3,20 @@
 // Gaussian with a free log σ or a log-σ head (clamped, rows outside the clamp included), categorical;
 // separate or shared trunk; V, Q or no critic — and every algorithm's loss: the same loss and
 // statistics, gradients within 2e-4 relative, the same optimizer updates (Adam, RMSProp, clipping,
-// optimizers over part of the net), across shapes that exercise the SIMD tails. Then whole
-// updates, gradKernel 'fused' against 'tf', and acting against the plain-JS actor.
+// optimizers over part of the net), across shapes that exercise the SIMD tails. Then A3C's flat
+// worker gradient and global step, whole updates, gradKernel 'fused' against 'tf', and acting
+// against the plain-JS actor.
 import * as tf from '@tensorflow/tfjs';
 import { execFileSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { a2cLoss, a2cLossGrad } from '../src/core/algos/a2c.js';
+import { A3C_SCHEMA } from '../src/core/algos/a3c.js';
+import { A3cWorker } from '../src/core/algos/a3c-worker.js';
 import { ALGOS } from '../src/core/algos/index.js';
 import { ppoBatch, ppoLoss, ppoLossGrad } from '../src/core/algos/ppo.js';
 import { qacLossGrad } from '../src/core/algos/qac.js';
 import { criticLoss, criticLossGrad, reinforceLoss, reinforceLossGrad } from '../src/core/algos/reinforce.js';
+import { resolveConfig } from '../src/core/config/schema.js';
 import { BOTH } from '../src/core/kernels/kernel-net.js';
 import { KernelNet } from '../src/core/kernels/kernel-net.js';
 import { PolicyHead } from '../src/core/kernels/policy-head.js';
@@ -328,6 +332,64 @@ describe('kernel engine: optimizer steps', () => {
     net.dispose();
     opt.dispose();
   });
+});
+
+describe('kernel engine: A3C\'s flat worker gradient and global step match TF.js\'s', () => {
+  const cases: { name: string; config: Record<string, unknown>; discrete?: boolean }[] = [
+    { name: 'Gaussian, free log σ, separate, RMSProp', config: { hidden: [16, 8], entCoef: 0.01 } },
+    { name: 'Gaussian, σ_φ(s), shared trunk, Adam', config: { hidden: [16, 8], shared: true, sigma: 'state-dependent', optimizer: 'adam' } },
+    { name: 'categorical, shared trunk, RMSProp', config: { hidden: [16], shared: true, entCoef: 0.01 }, discrete: true },
+  ];
+  for (const k of cases)
+    it(k.name, () => {
+      const spec = new ToyCartPole(30, k.discrete).spec;
+      const make = (gradKernel: string) => {
+        const config = resolveConfig(A3C_SCHEMA, { numSteps: 32, numEnvsPerWorker: 2, vfCoef: 0.7, maxGradNorm: 0.5, ...k.config, gradKernel });
+        const w = new A3cWorker({ seed: 5, spec, config, backend: 'cpu' }, () => new ToyCartPole(30, k.discrete));
+        // The parent's one optimizer, as A3c builds it, over the net this worker's core holds.
+        const opt = new Optimizer(w.core.net.variables, { kind: config.optimizer, eps: config.optimEps, alpha: 0.99 });
+        return { config, w, opt };
+      };
+      const ker = make('fused'), ref = make('tf');
+      expect(ker.w.core.engine).toBeDefined();
+      expect(ref.w.core.engine).toBeUndefined();
+      const n = ker.w.numParams, theta = new Float32Array(n), thetaRef = new Float32Array(n), theta0 = new Float32Array(n);
+      ker.w.core.readParams(theta0);
+      ref.w.core.readParams(thetaRef);
+      expect(Array.from(thetaRef)).toEqual(Array.from(theta0));
+      for (let round = 0; round < 3; round++) {
+        // The engine's worker rolls out and takes its gradient; TF.js's takes the gradient of the same rollout.
+        const msg = ker.w.step(round, ker.config);
+        ref.w.buf.obs.set(ker.w.buf.obs);
+        ref.w.buf.actions.set(ker.w.buf.actions);
+        ref.w.adv.set(ker.w.adv);
+        ref.w.ret.set(ker.w.ret);
+        ref.w.lossGrad(ref.config);
+        closeTo(msg.grads, ref.w.grads, 2e-4, `round ${round}: flat gradient`);
+        closeTo(msg.stats.subarray(0, 3), ref.w.stats.subarray(0, 3), 1e-4, `round ${round}: [policy, value, entropy]`);
+        // The global step (PolicyCore.applyFlatGradient): the engine (writeGrads, applyGradients)
+        // and TF.js (applyFlatGradient) apply the same flat gradient, clipped, with one optimizer.
+        const g = Float32Array.from(ref.w.grads), lr = 1e-2;
+        const gnK = ker.w.core.applyFlatGradient(ker.opt, g, lr, ker.config.maxGradNorm);
+        const gnT = ref.w.core.applyFlatGradient(ref.opt, g, lr, ref.config.maxGradNorm);
+        expect(Math.abs(gnK - gnT), `round ${round}: grad norm ${gnK} vs ${gnT}`).toBeLessThan(1e-5 * Math.max(1, gnT));
+        ker.w.core.readParams(theta);
+        ref.w.core.readParams(thetaRef);
+        for (let i = 0; i < n; i++) expect(Math.abs(theta[i] - thetaRef[i]), `round ${round}: θ[${i}]`).toBeLessThan(2e-5);
+        // The global θ goes back to the workers (the engine's, so the next gradients compare at one θ).
+        ref.w.setParams(theta, null);
+      }
+      let moved = 0;
+      for (let i = 0; i < n; i++) moved = Math.max(moved, Math.abs(theta[i] - theta0[i]));
+      expect(moved).toBeGreaterThan(1e-2);
+      ker.w.core.engine?.pushOptimizer(ker.opt);
+      expect(ker.opt.step).toBe(3);
+      closeTo(ker.opt.getState().slots, ref.opt.getState().slots, 1e-4, 'optimizer moments');
+      for (const x of [ker, ref]) {
+        x.opt.dispose();
+        x.w.dispose();
+      }
+    });
 });
 
 describe('kernel engine: whole updates match the TF.js-op updates (gradKernel fused vs tf)', () => {
