@@ -1,18 +1,15 @@
 // The only bridge between the sandboxed page and main: one named function per LabApi call
 // (no generic send/invoke), each returning the unwrapped result or throwing the API error.
 import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
-import { requestMethods, type ApiErrorShape, type LabApi, type LabEvent, type LabMethod } from '../backend/api.js';
-
 // This bundle is CommonJS (a sandboxed preload cannot be an ES module) with api.ts inlined; api.ts
-// imports only types, so no other app module comes along. The two channel names are api.ts's
-// IPC_PREFIX and IPC_EVENT_CHANNEL, which main registers its handlers under, written out here.
-const PREFIX = 'lab:';
-const EVENT_CHANNEL = 'lab:event';
+// imports only types, so no other app module comes along. The channel names are the ones main
+// registers its handlers under.
+import { IPC_EVENT_CHANNEL, IPC_PREFIX, requestMethods, type ApiErrorShape, type LabApi, type LabEvent, type LabMethod } from '../backend/api.js';
 
 type Envelope = { ok: true; result: unknown } | { ok: false; error: ApiErrorShape };
 
 async function call<T>(method: LabMethod, payload?: unknown): Promise<T> {
-  const r = (await ipcRenderer.invoke(PREFIX + method, payload)) as Envelope;
+  const r = (await ipcRenderer.invoke(IPC_PREFIX + method, payload)) as Envelope;
   if (r.ok) return r.result as T;
   const err = new Error(r.error.message) as Error & { code?: string };
   err.code = r.error.code;
@@ -23,8 +20,8 @@ const api: LabApi = {
   ...requestMethods(call),
   onEvent: (cb) => {
     const listener = (_e: IpcRendererEvent, ev: LabEvent): void => cb(ev);
-    ipcRenderer.on(EVENT_CHANNEL, listener);
-    return () => void ipcRenderer.removeListener(EVENT_CHANNEL, listener);
+    ipcRenderer.on(IPC_EVENT_CHANNEL, listener);
+    return () => void ipcRenderer.removeListener(IPC_EVENT_CHANNEL, listener);
   },
 };
 

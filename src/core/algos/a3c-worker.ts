@@ -26,10 +26,7 @@ import type { AlgoContext } from './types.js';
 class WorkerCore extends PolicyCore {
   fresh?: RunningMeanStd;
   override observe(): void {
-    if (this.obsNorm) {
-      this.fresh?.update(this.pool.obs, this.N);
-      this.obsNorm.normalize(this.pool.obs, this.N, this.normObs);
-    } else this.normObs.set(this.pool.obs);
+    this.observeRows(this.pool.obs, this.N, this.normObs, this.fresh);
   }
 }
 

@@ -84,7 +84,7 @@ export class A3c extends CoreAlgorithm {
   applied = 0;
 
   constructor(private readonly ctx: A3cContext, readonly c: A3cConfig) {
-    const envSource = envSourceOf(ctx);
+    const envSource = workerEnvSource(ctx);
     super(new PolicyCore(ctx, coreOptions({ ...c, numEnvs: 1, normReward: false }, 'v', c.shared, 1)));
     // The constructor's observe() fed the live-view env's first obs to the normalizer: start clean.
     this.core.obsNorm?.rms.setState(cleanRms(this.core.obsDim));
@@ -215,7 +215,11 @@ export class A3c extends CoreAlgorithm {
   }
 }
 
-function envSourceOf(ctx: A3cContext): EnvSource {
+/**
+ * How the workers build their envs: the context's EnvSource (the trainer sets it from the run
+ * config with env-factory's envSourceOf), else the built-in task of the spec's name (tests).
+ */
+function workerEnvSource(ctx: A3cContext): EnvSource {
   if (ctx.envSource) return ctx.envSource;
   if (ctx.spec.name === 'custom') throw new RangeError('a3c: a custom MJCF task needs ctx.envSource = { kind: "custom", mjcf, preset } so the workers can build it');
   return { kind: 'task', name: ctx.spec.name };

@@ -8,7 +8,7 @@
 // the list and their math live in src/core/rl/phi.ts.
 // Critics, when Φ needs one, are fitted on the same batch by a few full-batch regression steps.
 import * as tf from '@tensorflow/tfjs';
-import { bool, choice, int, num, type ConfigOf, resolveConfig } from '../config/schema.js';
+import { bool, choice, int, num, type ConfigOf } from '../config/schema.js';
 import { POLICY, VALUE } from '../kernels/kernel-net.js';
 import { explainedVariance, normalizeInPlace } from '../rl/advantages.js';
 import type { ActorCritic } from '../rl/networks.js';
@@ -18,8 +18,7 @@ import { Optimizer, scheduledLr, type LrSchedule } from '../rl/optim.js';
 import { PolicyCore, RolloutBuffer, type KernelCore } from '../rl/policy-core.js';
 import { coreOptions, gammaField, NETWORK_FIELDS, NORM_FIELDS, numEnvsField, OPTIM_FIELDS } from './common.js';
 import { algoModule, CoreAlgorithm, updateStats, type StateTensors } from './base.js';
-import type { AlgoContext, AlgoState, Algorithm, UpdateStats } from './types.js';
-
+import type { AlgoContext, AlgoState, UpdateStats } from './types.js';
 
 export const REINFORCE_SCHEMA = {
   phi: choice<Phi>('reward-to-go', PHI_CHOICES, 'Φ_t in ∇J = E[Σ ∇log π(a_t|s_t) Φ_t]'),
@@ -148,12 +147,13 @@ class Reinforce extends CoreAlgorithm {
     const { pool, N, obsDim: od, actWidth: aw, obsNorm } = core;
     const big = this.buf;
     if (this.needsReset) {
+      // Each env's reset obs feeds the statistics on its own, as its steps below do (one batch of
+      // N rows would give other numbers); then all rows are normalized with the result.
       for (let n = 0; n < N; n++) {
         pool.resetEnv(n);
-        if (obsNorm) obsNorm.rms.update(this.obsRow[n], 1);
+        obsNorm?.rms.update(this.obsRow[n], 1);
       }
-      if (obsNorm) obsNorm.normalize(pool.obs, N, core.normObs);
-      else core.normObs.set(pool.obs);
+      core.observeRows(pool.obs, N, core.normObs, undefined);
     }
     this.needsReset = true;
     this.active.fill(1);
@@ -198,11 +198,7 @@ class Reinforce extends CoreAlgorithm {
           }
           pool.resetEnv(n);
         }
-        const o = this.obsRow[n];
-        if (obsNorm) {
-          obsNorm.rms.update(o, 1);
-          obsNorm.normalize(o, 1, this.normObsRow[n]);
-        } else this.normObsRow[n].set(o);
+        core.observeRows(this.obsRow[n], 1, this.normObsRow[n], obsNorm?.rms);
       }
     }
     return { T, episodes };
@@ -277,8 +273,3 @@ export const reinforce = algoModule({
   summary: 'whole-episode batches; Φ_t = total return, reward-to-go, baseline, Q, TD, n-step or GAE',
   schema: REINFORCE_SCHEMA,
 }, (ctx, c) => new Reinforce(ctx, c));
-
-/** For tests and teaching tools: the concrete class (exposes the core). */
-export async function createReinforce(ctx: AlgoContext): Promise<Algorithm & { core: PolicyCore }> {
-  return new Reinforce(ctx, resolveConfig(REINFORCE_SCHEMA, ctx.config as Record<string, unknown>, 'reinforce'));
-}

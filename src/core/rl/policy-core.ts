@@ -15,7 +15,7 @@ import type { PolicySnapshot } from '../policy/snapshot.js';
 import { EnvPool } from './env-pool.js';
 import { gaussianLogProb, logSoftmax, sampleCategorical, sampleGaussian, squashValue, type Squash } from './distributions.js';
 import { ActorCritic, JsActor, LOG_STD_MAX, LOG_STD_MIN, type Activation } from './networks.js';
-import { ObsNormalizer, RewardScaler } from './normalize.js';
+import { ObsNormalizer, RewardScaler, type RunningMeanStd } from './normalize.js';
 import { applyFlatGradient, paramCount, readParams, writeParams } from './flat-params.js';
 import type { Optimizer } from './optim.js';
 import { Rng } from './rng.js';
@@ -226,10 +226,18 @@ export class PolicyCore {
 
   /** Updates the obs statistics with the current raw obs and writes normObs. */
   observe(): void {
+    this.observeRows(this.pool.obs, this.N, this.normObs, this.obsNorm?.rms);
+  }
+
+  /**
+   * Feeds `rows` raw observations to `stats` (the normalizer's own, another stream's, or none to
+   * leave them be), then writes them normalized into `out`, or copied when obs are not normalized.
+   */
+  observeRows(raw: Float32Array, rows: number, out: Float32Array, stats: RunningMeanStd | undefined): void {
     if (this.obsNorm) {
-      this.obsNorm.rms.update(this.pool.obs, this.N);
-      this.obsNorm.normalize(this.pool.obs, this.N, this.normObs);
-    } else this.normObs.set(this.pool.obs);
+      stats?.update(raw, rows);
+      this.obsNorm.normalize(raw, rows, out);
+    } else out.set(raw);
   }
 
   /** Normalizes (no stats update) the final obs of env n into out at offset. */
