@@ -6,8 +6,9 @@
 // Parameters, gradients and optimizer moments are four parallel flat regions, each variable at
 // the same offset in all four, in ActorCritic.named order (so an optimizer over the actor's or the
 // critic's variables owns one contiguous range). During training the arena is the source of
-// truth; the tf variables and the Optimizers' slots are brought up to date (push) only when
-// someone reads them (checkpoints, snapshots, export) and read back (pull) after a load.
+// truth: snapshots (the policy published after every update, export) read it directly (paramOf);
+// the tf variables and the Optimizers' slots are brought up to date (push) only when a checkpoint
+// is written (CoreAlgorithm.saveState) and read back (pull) after one is loaded.
 //
 // An algorithm's loss fills dL/d(outputs) per sample through PolicyHeadGrad (policy-head.ts)
 // and dValue, then calls backward() and applyGradients(): see ppoLossGrad in algos/ppo.ts.

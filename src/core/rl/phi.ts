@@ -1,7 +1,8 @@
 // The one list of Φ_t estimators in ∇J = E[Σ_t ∇log π(a_t|s_t) Φ_t] (the lecture's menu), with
-// what each needs and how it is computed from a rollout. The REINFORCE schema, the CLI's help
-// and the variance probes all read PHI_ESTIMATORS; a new estimator is one entry here (plus its
-// math in advantages.ts).
+// what each needs and how it is computed from a rollout. The REINFORCE schema, the CLI's help,
+// the built-in study grid and the variance probes read the names from PHI_CHOICES, and the
+// critic each needs from PHI_ESTIMATORS; a new estimator is its name in PHI_CHOICES, its entry in
+// PHI_ESTIMATORS (the compiler asks for it), its case in computePhi and its math in advantages.ts.
 import { gae, nStepReturns, rewardToGo, rewardToGoMinusBaseline, tdError, totalReturn, type Rollout, type Values } from './advantages.js';
 
 export const PHI_CHOICES = ['total-return', 'reward-to-go', 'baseline', 'q', 'td', 'nstep', 'gae'] as const;
