@@ -22,6 +22,10 @@ describe('policy-lab CLI', () => {
     expect(h.code).toBe(0);
     expect(h.stdout).toMatch(/--phi <total-return\|reward-to-go\|baseline\|q\|td\|nstep\|gae>/);
     expect(h.stdout).toMatch(/\(default /);
+    // One column for every doc: the fixed options, the robot flags, the run's and the algorithm's.
+    // (a doc follows its flag after two or more spaces, or starts a line of its own)
+    const docColumns = new Set(h.stdout.split('\n').map((l) => /^ {2}--.*?\S {2,}(?=\S)/.exec(l)?.[0].length ?? /^ {3,}(?=\S)/.exec(l)?.[0].length).filter((c) => c !== undefined));
+    expect([...docColumns]).toEqual([44]);
   });
 
   it('trains from a working directory outside the install (the trainer finds its loader)', async () => {

@@ -32,32 +32,32 @@ Commands:
 
 Run policy-lab <command> --help for the options of a command.`;
 
-function schemaHelp(schema: Schema): string {
-  return helpTable(Object.entries(schema).map(([k, f]) => {
+/** Help rows of a schema's fields: the flag, its value form, its doc and default. */
+function schemaRows(schema: Schema): [string, string][] {
+  return Object.entries(schema).map(([k, f]) => {
     const form = f.kind === 'choice' ? f.choices.join('|') : f.kind === 'list' ? 'n,n,…' : f.kind === 'boolean' ? 'true|false' : f.integer ? 'int' : 'num';
     const def = Array.isArray(f.default) ? f.default.join(',') : String(f.default);
-    return [`  --${kebab(k)} <${form}>`, `${f.doc} (default ${def})`] as const;
-  }));
+    return [`  --${kebab(k)} <${form}>`, `${f.doc} (default ${def})`];
+  });
 }
 
 /** Run-level flags and the RUN_SCHEMA field each sets (the schema's doc is the flag's help). */
 const RUN_FLAGS = { steps: 'totalSteps', seed: 'seed', backend: 'backend', 'checkpoint-every': 'checkpointEvery' } as const;
 
 function trainHelp(algo?: string): string {
-  const runRows = Object.entries(RUN_FLAGS).map(([flag, key]) => schemaHelp({ [flag]: RUN_SCHEMA[key] }));
-  const base = `Usage: policy-lab train --task TASK --algo ALGO [options] [hyperparameters]
-
-Options:
-  --task <name>                               task (policy-lab tasks), or use --mjcf
-  --mjcf <scene.xml|folder.zip> [--preset <walk|stand|reach|forward|upright>]
-                                              train on your own robot (its folder is read; policy-lab tasks --mjcf FILE)
-${Object.entries(ROBOT_FLAGS).map(([f, o]) => `  --${f} <${f === 'keyframe' ? 'name' : f === 'command-range' ? 'lo:hi' : 'num'}>`.padEnd(46) + o.help).join('\n')}
-  --algo <${Object.keys(ALGOS).join('|')}>       algorithm
-  --out <dir>                                 where run directories are made (default runs/)
-  --resume <run_dir>                          continue a run from its last checkpoint
-  --quiet                                     no progress bar
-${runRows.join('\n')}`;
-  if (algo && isAlgoName(algo)) return `${base}\n\nHyperparameters of ${algo} (${ALGOS[algo].title}):\n${schemaHelp(ALGOS[algo].schema)}`;
+  // One table, so the fixed options, the robot flags and the schema's rows share one column.
+  const rows: [string, string][] = [
+    ['  --task <name>', 'task (policy-lab tasks), or use --mjcf'],
+    ['  --mjcf <scene.xml|folder.zip> [--preset <walk|stand|reach|forward|upright>]', 'train on your own robot (its folder is read; policy-lab tasks --mjcf FILE)'],
+    ...Object.entries(ROBOT_FLAGS).map(([f, o]): [string, string] => [`  --${f} <${f === 'keyframe' ? 'name' : f === 'command-range' ? 'lo:hi' : 'num'}>`, o.help]),
+    [`  --algo <${Object.keys(ALGOS).join('|')}>`, 'algorithm'],
+    ['  --out <dir>', 'where run directories are made (default runs/)'],
+    ['  --resume <run_dir>', 'continue a run from its last checkpoint'],
+    ['  --quiet', 'no progress bar'],
+    ...Object.entries(RUN_FLAGS).flatMap(([flag, key]) => schemaRows({ [flag]: RUN_SCHEMA[key] })),
+  ];
+  const base = `Usage: policy-lab train --task TASK --algo ALGO [options] [hyperparameters]\n\nOptions:\n${helpTable(rows)}`;
+  if (algo && isAlgoName(algo)) return `${base}\n\nHyperparameters of ${algo} (${ALGOS[algo].title}):\n${helpTable(schemaRows(ALGOS[algo].schema))}`;
   return `${base}\n\nAdd --algo ALGO to --help to list that algorithm's hyperparameters.`;
 }
 
@@ -205,7 +205,7 @@ function algos(argv: string[]): number {
   const name = positional[0];
   if (name) {
     if (!isAlgoName(name)) throw new UsageError(`unknown algorithm "${name}" (known: ${Object.keys(ALGOS).join(', ')})`);
-    out(`${name}: ${ALGOS[name].title}\n${ALGOS[name].summary}\n\n${schemaHelp(ALGOS[name].schema)}`);
+    out(`${name}: ${ALGOS[name].title}\n${ALGOS[name].summary}\n\n${helpTable(schemaRows(ALGOS[name].schema))}`);
     return 0;
   }
   for (const a of Object.values(ALGOS)) out(a.name.padEnd(12) + a.title.padEnd(40) + a.summary);
