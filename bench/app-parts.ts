@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { chromium, type Page } from 'playwright-core';
 import { writeFileAtomic } from '../src/core/runs/atomic.js';
 import { buildRenderer } from '../test/e2e/build-renderer.js';
+import { writeDocSection } from './doc-section.js';
 import { machineInfo } from './machine.js';
 import { cpuDelta, cpuSnapshot, ROLES, type Role } from './process-cpu.js';
 
@@ -118,5 +119,26 @@ const result = {
 };
 mkdirSync('bench/results', { recursive: true });
 writeFileAtomic('bench/results/app-parts.json', JSON.stringify(result, null, 2) + '\n');
+const c2 = (x: number) => x.toFixed(2);
+const row = (c: Condition, what: string) => `| ${c} | ${what} | ${c2(cores[c].trainer)} | ${c2(cores[c].viewer)} | ${c2(cores[c].host)} | ${c2(cores[c].chromiumGpu)} | ${c2(cores[c].chromiumRenderer)} | ${c2(cores[c].chromiumOther)} | **${c2(cores[c].besideTrainer)}** |`;
+writeDocSection('docs/BENCHMARKS.md', 'app-parts', [
+  '<!-- app-parts:begin -->',
+  '## Where the viewer\'s cost goes (bench:app-parts)',
+  '',
+  `\`npm run bench:app-parts\` → \`bench/results/app-parts.json\` (${result.machine.date.slice(0, 10)}; ${result.conditions}; load average ${result.loadavg.start[0]} → ${result.loadavg.end[0]}). Cores (CPU seconds per wall second) per process:`,
+  '',
+  '| condition | what the page does | trainer | viewer process | host (serve) | Chromium GPU | Chromium renderer | other Chromium | beside the trainer |',
+  '|---|---|---|---|---|---|---|---|---|',
+  row('paused', 'viewer paused (bench:app\'s "off")'),
+  row('playing', 'viewer playing at 1× (bench:app\'s "on")'),
+  row('noDraw', 'applies every state, draws nothing'),
+  row('ignore', 'receives every state, drops it'),
+  row('fullPixels', 'playing, 3D view at pixel ratio 1 (software default 0.5)'),
+  '',
+  `Beside the trainer, playing adds ${c2(result.parts.playingOverPaused)} of a core to paused: drawing ${c2(result.parts.drawing)} (playing − noDraw), ` +
+    `the states' trip from the viewer process through the host and the WebSocket into the page ${c2(result.parts.statesTrip)} (ignore − paused), ` +
+    `applying them ${c2(result.parts.applyingStates)} (noDraw − ignore); four times the pixels add ${c2(result.parts.fullPixelsOverHalf)}.`,
+  '<!-- app-parts:end -->',
+].join('\n'));
 console.log(JSON.stringify({ cores: result.cores, parts: result.parts }, null, 2));
 process.exit(0);

@@ -25,6 +25,7 @@ import { writeFileAtomic } from '../src/core/runs/atomic.js';
 import { aggregateMean, stratifiedBootstrapCI } from '../src/core/stats/rliable.js';
 import type { ServeHandle } from '../src/serve/server.js';
 import { buildRenderer } from '../test/e2e/build-renderer.js';
+import { writeDocSection } from './doc-section.js';
 import { machineInfo } from './machine.js';
 import { cpuDelta, cpuSnapshot, ROLES, type Role } from './process-cpu.js';
 
@@ -486,17 +487,6 @@ function docSection(r: { viewer?: ViewerResult; browser?: { timeToFirst?: { medi
   ].join('\n');
 }
 
-function writeDocSection(section: string): void {
-  mkdirSync(path.dirname(docPath), { recursive: true });
-  let text = existsSync(docPath) ? readFileSync(docPath, 'utf8') : '# Benchmarks\n';
-  const begin = text.indexOf('<!-- app:begin -->'), end = text.indexOf('<!-- app:end -->');
-  // One marker without the other (a hand edit lost one) would append a second section each run.
-  if ((begin >= 0) !== (end >= 0) || end < begin) throw new Error(`${docPath}: the <!-- app:begin --> / <!-- app:end --> markers are broken; mend them by hand`);
-  if (begin >= 0) text = text.slice(0, begin) + section + text.slice(end + '<!-- app:end -->'.length);
-  else text = text.replace(/\n*$/, '\n\n') + section + '\n';
-  writeFileAtomic(docPath, text);
-}
-
 const previous = existsSync(outFile) ? (JSON.parse(readFileSync(outFile, 'utf8')) as Record<string, unknown>) : {};
 /** The keys of `o` among `keys` that are set. */
 function pick(o: Record<string, unknown> | undefined, keys: string[]): Record<string, unknown> {
@@ -504,7 +494,7 @@ function pick(o: Record<string, unknown> | undefined, keys: string[]): Record<st
 }
 
 if (args.has('--docs-only')) {
-  writeDocSection(docSection(previous as Parameters<typeof docSection>[0]));
+  writeDocSection(docPath, 'app', docSection(previous as Parameters<typeof docSection>[0]));
   process.exit(0);
 }
 if (!existsSync(CHROMIUM)) throw new Error(`bench:app needs Chromium at ${CHROMIUM}`);
@@ -559,7 +549,7 @@ try {
   };
   mkdirSync(outDir, { recursive: true });
   writeFileAtomic(outFile, JSON.stringify(result, null, 2) + '\n');
-  if (!args.has('--no-docs')) writeDocSection(docSection(result as Parameters<typeof docSection>[0]));
+  if (!args.has('--no-docs')) writeDocSection(docPath, 'app', docSection(result as Parameters<typeof docSection>[0]));
   console.log(JSON.stringify(viewer, null, 2));
 } finally {
   await rm(root, { recursive: true, force: true });
