@@ -252,6 +252,12 @@ async function viewerBeside(page: Page, serve: ServeHandle, task: string, pairs:
   };
 }
 
+/** "0.92 / 0.98 (HalfCheetah) and …": the trainer's cores playing / paused per task. */
+function trainerCores(v: ViewerResult | undefined): string {
+  const rows = (v?.tasks ?? []).filter((t) => t.cpuCores).map((t) => `${cores(t.cpuCores, 'trainer')} (${t.task})`);
+  return rows.length ? rows.join(' and ') : 'about as much CPU time';
+}
+
 function cores(c: { playing: Record<Role, number>; paused: Record<Role, number> }, r: Role): string {
   return `${c.playing[r].toFixed(2)} / ${c.paused[r].toFixed(2)}`;
 }
@@ -476,13 +482,14 @@ function docSection(r: { viewer?: ViewerResult; browser?: { timeToFirst?: { medi
     'Reading: without a page the viewer costs training little (rows "without any page": paired means within a few percent of 0) ' +
       'and takes a new policy within a tick. With the page, the "cores used" rows show where the cost goes: while the viewer plays, ' +
       'Chromium (GPU process, renderer, browser and network processes) and the host use about 0.3 of a core more than while it is ' +
-      'paused (software WebGL at most 10 frames/s, ~60 states/s through the host, the WebSocket and the page), yet the trainer gets ' +
-      'as much CPU time as without it (~1.0 core in both). Training is slower per CPU second, not starved: on this VM the two ' +
-      'vCPUs slow each other when both are busy (a side test: a floating-point loop on one core slowed the kernel step on the ' +
-      'other by 7–44 %), so whatever the page does on the other core shows in training. The --no-draw rows (an earlier run: the ' +
-      'page receives and applies every state but draws nothing) cost a few percent on their own; lowering Chromium to niceness ' +
-      '19 did not help (niced rows, an earlier run with heavier drawing). Per-update rates on these shared cores scatter by about ' +
-      '±10 % (and now and then by 30 % in both conditions), hence 20 pairs and the paired intervals.',
+      `paused, while the trainer gets ${trainerCores(v)} of a core playing against paused. ` +
+      'bench:app-parts (its own section below) splits the 0.3: about half is drawing (software WebGL, at most 10 frames/s at half ' +
+      'resolution) and half is the ~60 states/s travelling from the viewer process through the host and the WebSocket into the ' +
+      'page, even when the page drops them. Training loses more than the CPU time it gives up: on this VM the two vCPUs slow each ' +
+      'other when both are busy (a side test: a floating-point loop on one core slowed the kernel step on the other by 7–44 %), so ' +
+      'whatever the page does on the other core shows in training. Lowering Chromium to niceness 19 did not help (niced rows, an ' +
+      'earlier run with heavier drawing). Per-update rates on these shared cores scatter by about ±10 % (and now and then by 30 % in ' +
+      'both conditions), hence 20 pairs and the paired intervals.',
     '<!-- app:end -->',
   ].join('\n');
 }
