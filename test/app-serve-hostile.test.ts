@@ -1,7 +1,7 @@
 // Serve mode under hostile input: an oversized frame closes only that connection, an MJCF text
 // over the byte limit (counted as UTF-8, like the WebSocket limit) is refused by name, a bad or
 // busy --port exits with a clear error instead of hanging, and a missing page is built on demand.
-import { utimesSync } from 'node:fs';
+import { readdirSync, utimesSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -197,6 +197,8 @@ describe('serve builds the app on demand', () => {
     await ensureAppBuilt((l) => log.push(l), root, fakeBuild(builds));
     expect(builds.n).toBe(2);
     expect(log.at(-2)).toMatch(/out of date \(src[/\\]a\.ts is newer than the build/);
+    // Built beside out/ and swapped in: nothing half-built or left over.
+    expect(readdirSync(root).sort()).toEqual(['out', 'src']);
     await rm(root, { recursive: true, force: true });
   });
 

@@ -5,6 +5,7 @@
 // tests and bench:app build private copies of the page alone with buildRenderer.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +51,25 @@ export function buildApp(outDir = path.join(PACKAGE_ROOT, 'out')): Promise<void>
 }
 
 /**
+ * Builds into a sibling folder and then puts it in place of outDir with two renames, so nobody
+ * (another lab, a test) ever forks a half-written out/main: between the renames out/ is simply
+ * missing, which reads as "not built" and runs the sources.
+ */
+async function buildAndSwap(outDir: string, build: (outDir: string) => Promise<unknown>): Promise<void> {
+  const fresh = `${outDir}.building-${process.pid}`, old = `${outDir}.old-${process.pid}`;
+  await rm(fresh, { recursive: true, force: true });
+  try {
+    await build(fresh);
+    await rm(old, { recursive: true, force: true });
+    if (existsSync(outDir)) await rename(outDir, old);
+    await rename(fresh, outDir);
+  } finally {
+    await rm(fresh, { recursive: true, force: true });
+    await rm(old, { recursive: true, force: true });
+  }
+}
+
+/**
  * Before serve starts: builds the app when root/out has no page or its child entries are missing
  * or older than a source file, telling the user via log. A missing page that cannot be built is
  * an error that says exactly what to run; a stale build that cannot be rebuilt is only reported
@@ -65,7 +85,7 @@ export async function ensureAppBuilt(log: (line: string) => void, root = PACKAGE
     ? `The lab is not built yet (${outDir}); building it now (once, 10–30 s)…`
     : `The lab's build is out of date (${children.ok ? '' : children.reason}); rebuilding it (10–30 s)…`);
   try {
-    await build(outDir);
+    await buildAndSwap(outDir, build);
   } catch (e) {
     const what = `run \`npm run build\` in ${root} and start \`policy-lab serve\` again`;
     if (pageMissing) throw new RendererBuildError(`the lab's page is not built and building it failed (${(e as Error).message}); ${what}`);
