@@ -1,6 +1,7 @@
 // The viewer as a process of its own, with a real trainer beside it (LabBackend with the real
 // deps): it follows the run from the first published policy, keeps playing in real time while
 // training is paused and after it has stopped, and is ended by its owner.
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,6 +19,19 @@ afterAll(async () => {
 });
 
 type State = Extract<LabEvent, { type: 'viewer-state' }>;
+
+/** CPU time (user + system, ms) the viewer process (a child of this one) uses over the next `ms`. */
+async function viewerCpuMs(ms: number): Promise<number> {
+  const fields = (pid: string): string[] => { const st = readFileSync(`/proc/${pid}/stat`, 'utf8'); return st.slice(st.lastIndexOf(')') + 2).split(' '); };
+  const pid = readdirSync('/proc').find((n) => {
+    try { return /^\d+$/.test(n) && Number(fields(n)[1]) === process.pid && /viewer[/\\]child\.ts/.test(readFileSync(`/proc/${n}/cmdline`, 'utf8')); } catch { return false; }
+  });
+  if (!pid) throw new Error('no viewer process below this one');
+  const cpu = (): number => { const f = fields(pid); return (Number(f[11]) + Number(f[12])) * 10; }; // USER_HZ 100: 10 ms ticks
+  const a = cpu();
+  await new Promise((r) => setTimeout(r, ms));
+  return cpu() - a;
+}
 
 describe('viewer process beside a real trainer', () => {
   it('plays through training, while it is paused and after it stopped', async () => {
@@ -67,6 +81,9 @@ describe('viewer process beside a real trainer', () => {
     const n0 = states.length;
     await new Promise((r) => setTimeout(r, 500));
     expect(states.length).toBe(n0);
+    // …and wakes for nothing: a paused viewer's 60/s timer alone took ~2 % of a core (60 ms of CPU
+    // per 3 s here); stopped, the process uses none (one 10 ms clock tick of slack).
+    expect(await viewerCpuMs(3000)).toBeLessThanOrEqual(10);
     const step0 = states[states.length - 1].s.episodeStep;
     await call('viewerControl', { step: true });
     await waitFor('the single step', () => states.length === n0 + 1, 5000);
