@@ -1,6 +1,7 @@
 // Serve mode's children from the app's build (src/backend/built-children.ts): a build is used
 // only when every child entry exists and none is older than a source file, and a real build's
-// trainer and viewer — plain Node on out/main's entries, no tsx — train and play.
+// trainer and viewer — plain Node on out/main's entries, no tsx — train and play, and its study
+// trial entry runs a trial.
 import { readFileSync, readdirSync, utimesSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,9 @@ import type { LabEvent } from '../src/backend/api.js';
 import { builtChildren } from '../src/backend/built-children.js';
 import { createLabBackend } from '../src/backend/default-deps.js';
 import { createDispatcher } from '../src/backend/dispatch.js';
+import { LocalExecutor } from '../src/core/studies/local-executor.js';
+import { createStudyFolder, readFinalEval, studyFiles } from '../src/core/studies/study-folder.js';
+import { validateStudy } from '../src/core/studies/study-file.js';
 import { buildApp, PACKAGE_ROOT } from '../src/serve/renderer-build.js';
 
 const ENTRIES = ['trainer.js', 'viewer.js', 'study-trial.js', 'a3c-worker.js'];
@@ -127,4 +131,19 @@ describe('a lab whose children come from a real build', () => {
       await rm(runs, { recursive: true, force: true });
     }
   }, 240_000);
+
+  it('runs a study trial with the built trial entry', async () => {
+    const b = builtChildren(PACKAGE_ROOT, outDir);
+    if (!b.ok) throw new Error(`the build of the previous test is not usable: ${b.reason}`);
+    const root = await mkdtemp(path.join(tmpdir(), 'lab-built-study-'));
+    try {
+      const dir = path.join(root, 'study');
+      const plan = createStudyFolder(dir, validateStudy({ name: 'built', task: 'InvertedPendulum', algo: 'ppo', steps: 2048, seeds: [1], evalEpisodes: 1, numSteps: 1024 }));
+      const res = await new LocalExecutor({ ...b.children.study, workers: 1, spare: false }).run(dir, plan.trials.map((t) => t.index));
+      expect(res.finished).toEqual([0]);
+      expect(readFinalEval(studyFiles.trialDir(dir, plan.trials[0]))?.mean).toBeGreaterThan(0);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
