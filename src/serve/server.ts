@@ -26,8 +26,6 @@ export interface ServeOptions {
   readonly rendererDir?: string;
   /** A backend to serve (tests inject one with a fake trainer); default: the real one. */
   readonly backend?: LabBackend;
-  /** Where the real backend's children come from (built-children.ts); default the package itself. */
-  readonly packageRoot?: string;
 }
 
 export interface ServeHandle {
@@ -73,7 +71,7 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
   // Checked before anything starts: a bad port must not leave a trainer process behind.
   if (!Number.isInteger(wantPort) || wantPort < 0 || wantPort > 65535) throw new ServeError(`serve: --port must be an integer from 0 to 65535 (0: any free port), got ${String(wantPort)}`);
   const ownBackend = !opts.backend;
-  const { backend, children } = opts.backend ? { backend: opts.backend, children: { from: 'injected' } as const } : await realBackend(opts.runsRoot, opts.packageRoot ?? PACKAGE_ROOT);
+  const { backend, children } = opts.backend ? { backend: opts.backend, children: { from: 'injected' } as const } : await realBackend(opts.runsRoot, PACKAGE_ROOT);
   const dispatch = createDispatcher(backend);
   const token = randomBytes(24).toString('base64url');
   let port = 0;
