@@ -18,7 +18,6 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium, type Page } from 'playwright-core';
 import { writeFileAtomic } from '../src/core/runs/atomic.js';
-import { buildRenderer } from '../test/e2e/build-renderer.js';
 import { writeDocSection } from './doc-section.js';
 import { machineInfo } from './machine.js';
 import { cpuDelta, cpuSnapshot, ROLES, type Role } from './process-cpu.js';
@@ -50,13 +49,12 @@ async function enter(page: Page, setPaused: (p: boolean) => void, c: Condition):
 }
 
 const root = await mkdtemp(path.join(tmpdir(), 'bench-parts-runs-'));
-const rendererDir = await mkdtemp(path.join(tmpdir(), 'bench-parts-renderer-'));
 const load0 = loadavg().map((x) => +x.toFixed(2));
 const t0 = performance.now();
-await buildRenderer(rendererDir);
 await (await import('../src/serve/renderer-build.js')).ensureAppBuilt(log);
 const { startServe } = await import('../src/serve/server.js');
-const serve = await startServe({ host: '127.0.0.1', port: 0, runsRoot: root, rendererDir });
+const serve = await startServe({ host: '127.0.0.1', port: 0, runsRoot: root });
+if (serve.children.from !== 'build') throw new Error('bench:app-parts: the lab\'s children would run from source, not from the app build');
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'] });
 const windows: Record<Condition, Record<Role, number>[]> = { paused: [], playing: [], noDraw: [], ignore: [], fullPixels: [] };
 let chromiumVersion = '';
@@ -90,7 +88,6 @@ try {
   await browser.close();
   await serve.close();
   await rm(root, { recursive: true, force: true });
-  await rm(rendererDir, { recursive: true, force: true });
 }
 
 const r3 = (x: number) => Math.round(x * 1000) / 1000;

@@ -25,7 +25,6 @@ import type { LabEvent } from '../src/backend/api.js';
 import { writeFileAtomic } from '../src/core/runs/atomic.js';
 import { aggregateMean, stratifiedBootstrapCI } from '../src/core/stats/rliable.js';
 import type { ServeHandle } from '../src/serve/server.js';
-import { buildRenderer } from '../test/e2e/build-renderer.js';
 import { writeDocSection } from './doc-section.js';
 import { machineInfo } from './machine.js';
 import { cpuDelta, cpuSnapshot, ROLES, type Role } from './process-cpu.js';
@@ -357,14 +356,14 @@ async function viewerAlone(task: string, seconds: number) {
 }
 
 async function browserPhase(root: string) {
-  const rendererDir = await mkdtemp(path.join(tmpdir(), 'bench-app-renderer-'));
-  log('building the renderer…');
-  await buildRenderer(rendererDir);
   const { startServe } = await import('../src/serve/server.js');
-  // As `policy-lab serve`: the trainer, viewer and study children run from the app's build.
+  // As `policy-lab serve`: the page from out/renderer, the children from out/main, built now if stale.
   await (await import('../src/serve/renderer-build.js')).ensureAppBuilt(log);
-  const serve = await startServe({ host: '127.0.0.1', port: 0, runsRoot: root, rendererDir });
-  log(`children from ${serve.children.from}${serve.children.from === 'source' ? ` (${serve.children.reason})` : ''}`);
+  const serve = await startServe({ host: '127.0.0.1', port: 0, runsRoot: root });
+  if (serve.children.from !== 'build') {
+    await serve.close();
+    throw new Error(`bench:app measures the lab as serve runs it, from the app build; the children would run from source (${serve.children.from === 'source' ? serve.children.reason : 'injected'})`);
+  }
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'] });
   try {
     const page = await browser.newPage({ viewport: { width: 1500, height: 940 } });
@@ -418,7 +417,6 @@ async function browserPhase(root: string) {
   } finally {
     await browser.close();
     await serve.close();
-    await rm(rendererDir, { recursive: true, force: true });
   }
 }
 
