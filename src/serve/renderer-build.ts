@@ -1,8 +1,8 @@
 // The lab's build for serve mode. `policy-lab serve` runs the whole app build (electron-vite, as
 // `npm run build`) before it starts when the page is missing (straight after `npm install`
 // nothing is built) or the build is older than the sources: the page comes from out/renderer and
-// the trainer, viewer and study children from out/main (built-children.ts says why). The browser
-// tests and bench:app build private copies of the page alone with buildRenderer.
+// the trainer, viewer and study children from out/main (built-children.ts says why); bench:app
+// serves the same. The browser tests build private copies of the page alone with buildRenderer.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
