@@ -2,7 +2,6 @@
 // survives a storm of hostile WebSocket traffic; a finished run's trainer process ends; the
 // trainer count stays bounded under concurrent exports; an export trainer killed mid-export
 // fails only that export while the run trains on.
-import { readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,6 +14,7 @@ import { createDispatcher } from '../src/backend/dispatch.js';
 import { encodeMessage } from '../src/backend/wire.js';
 import { readStatus } from '../src/core/runs/store.js';
 import type { ServeHandle } from '../src/serve/server.js';
+import { descendants } from './proc-tree.js';
 import { anyWire, deepFrame, methodName, payloadFor } from './fuzz-arbitraries.js';
 import { connect, exchange as exchangeOnce, serveForTest, type TestServe } from './ws-harness.js';
 
@@ -25,23 +25,7 @@ const quickRun = (totalSteps: number) => ({
 });
 
 /** Trainer processes below this one (their command line runs trainer/child.ts). */
-function trainerPids(): number[] {
-  const parent = new Map<number, number>();
-  const cmd = new Map<number, string>();
-  for (const n of readdirSync('/proc')) {
-    if (!/^\d+$/.test(n)) continue;
-    try {
-      const st = readFileSync(`/proc/${n}/stat`, 'utf8');
-      parent.set(Number(n), Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]));
-      cmd.set(Number(n), readFileSync(`/proc/${n}/cmdline`, 'utf8'));
-    } catch { /* gone */ }
-  }
-  const below = (pid: number): boolean => {
-    for (let p = parent.get(pid); p !== undefined && p > 1; p = parent.get(p)) if (p === process.pid) return true;
-    return false;
-  };
-  return [...cmd].filter(([pid, c]) => /trainer[/\\]child\.ts/.test(c) && below(pid)).map(([pid]) => pid);
-}
+const trainerPids = (): number[] => descendants().filter((d) => /trainer[/\\]child\.ts/.test(d.cmd)).map((d) => d.pid);
 const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
 const until = async (what: string, cond: () => boolean, ms = 120_000) => {
   for (const t0 = Date.now(); !cond(); await new Promise((r) => setTimeout(r, 100))) if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);

@@ -2,7 +2,7 @@
 // only when every child entry exists and none is older than a source file, and a real build's
 // trainer and viewer — plain Node on out/main's entries, no tsx — train and play, and its study
 // trial entry runs a trial.
-import { readFileSync, readdirSync, utimesSync } from 'node:fs';
+import { utimesSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,6 +15,7 @@ import { LocalExecutor } from '../src/core/studies/local-executor.js';
 import { createStudyFolder, readFinalEval, studyFiles } from '../src/core/studies/study-folder.js';
 import { validateStudy } from '../src/core/studies/study-file.js';
 import { buildApp, PACKAGE_ROOT } from '../src/serve/renderer-build.js';
+import { descendants } from './proc-tree.js';
 
 const ENTRIES = ['trainer.js', 'viewer.js', 'study-trial.js', 'a3c-worker.js'];
 const SECOND = 1000;
@@ -71,24 +72,6 @@ describe('builtChildren', () => {
   });
 });
 
-/** Command lines of this process's descendants. */
-function descendantCommands(): string[] {
-  const parent = new Map<number, number>(), cmd = new Map<number, string>();
-  for (const n of readdirSync('/proc')) {
-    if (!/^\d+$/.test(n)) continue;
-    try {
-      const st = readFileSync(`/proc/${n}/stat`, 'utf8');
-      parent.set(Number(n), Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]));
-      cmd.set(Number(n), readFileSync(`/proc/${n}/cmdline`, 'utf8').replace(/\0/g, ' '));
-    } catch { /* gone */ }
-  }
-  const below = (pid: number): boolean => {
-    for (let p = parent.get(pid); p !== undefined && p > 1; p = parent.get(p)) if (p === process.pid) return true;
-    return false;
-  };
-  return [...cmd].filter(([pid]) => below(pid)).map(([, c]) => c);
-}
-
 describe('a lab whose children come from a real build', () => {
   let outDir = '';
   afterAll(async () => { if (outDir) await rm(path.dirname(outDir), { recursive: true, force: true }); });
@@ -119,7 +102,7 @@ describe('a lab whose children come from a real build', () => {
         if (err) throw new Error(`lab error: ${JSON.stringify(err)}`);
         await new Promise((r) => setTimeout(r, 100));
       }
-      const cmds = descendantCommands();
+      const cmds = descendants().map((d) => d.cmd);
       const trainers = cmds.filter((c) => c.includes(path.join(outDir, 'main', 'trainer.js')));
       // The run's trainer and the spare the lab keeps ready.
       expect(trainers.length).toBeGreaterThanOrEqual(2);

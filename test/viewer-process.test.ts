@@ -1,7 +1,6 @@
 // The viewer as a process of its own, with a real trainer beside it (LabBackend with the real
 // deps): it follows the run from the first published policy, keeps playing in real time while
 // training is paused and after it has stopped, and is ended by its owner.
-import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,6 +9,7 @@ import type { LabEvent } from '../src/backend/api.js';
 import { createLabBackend } from '../src/backend/default-deps.js';
 import { createDispatcher } from '../src/backend/dispatch.js';
 import type { LabBackend } from '../src/backend/lab-backend.js';
+import { cpuMs, descendants } from './proc-tree.js';
 
 let backend: LabBackend | undefined;
 let root = '';
@@ -20,17 +20,13 @@ afterAll(async () => {
 
 type State = Extract<LabEvent, { type: 'viewer-state' }>;
 
-/** CPU time (user + system, ms) the viewer process (a child of this one) uses over the next `ms`. */
+/** CPU time (ms) the viewer process below this one uses over the next `ms`. */
 async function viewerCpuMs(ms: number): Promise<number> {
-  const fields = (pid: string): string[] => { const st = readFileSync(`/proc/${pid}/stat`, 'utf8'); return st.slice(st.lastIndexOf(')') + 2).split(' '); };
-  const pid = readdirSync('/proc').find((n) => {
-    try { return /^\d+$/.test(n) && Number(fields(n)[1]) === process.pid && /viewer[/\\]child\.ts/.test(readFileSync(`/proc/${n}/cmdline`, 'utf8')); } catch { return false; }
-  });
-  if (!pid) throw new Error('no viewer process below this one');
-  const cpu = (): number => { const f = fields(pid); return (Number(f[11]) + Number(f[12])) * 10; }; // USER_HZ 100: 10 ms ticks
-  const a = cpu();
+  const viewer = descendants().find((d) => /viewer[/\\]child\.ts/.test(d.cmd));
+  if (!viewer) throw new Error('no viewer process below this one');
+  const a = cpuMs(viewer.pid);
   await new Promise((r) => setTimeout(r, ms));
-  return cpu() - a;
+  return cpuMs(viewer.pid) - a;
 }
 
 describe('viewer process beside a real trainer', () => {
