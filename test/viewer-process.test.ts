@@ -77,9 +77,12 @@ describe('viewer process beside a real trainer', () => {
     const n0 = states.length;
     await new Promise((r) => setTimeout(r, 500));
     expect(states.length).toBe(n0);
-    // …and wakes for nothing: a paused viewer's 60/s timer alone took ~2 % of a core (60 ms of CPU
-    // per 3 s here); stopped, the process uses none (one 10 ms clock tick of slack).
-    expect(await viewerCpuMs(3000)).toBeLessThanOrEqual(10);
+    // …and wakes for nothing: a paused viewer's 60/s timer alone took ~2 % of a core (50–60 ms of
+    // CPU per 2.5 s here, in every window); stopped, the process uses none (one 10 ms clock tick of
+    // slack). The quieter of two windows: a one-off garbage collection after playing stopped
+    // (V8's memory reducer) may land in one of them, a running timer in both.
+    const quiet = Math.min(await viewerCpuMs(2500), await viewerCpuMs(2500));
+    expect(quiet).toBeLessThanOrEqual(10);
     const step0 = states[states.length - 1].s.episodeStep;
     await call('viewerControl', { step: true });
     await waitFor('the single step', () => states.length === n0 + 1, 5000);
