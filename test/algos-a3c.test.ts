@@ -160,8 +160,14 @@ describe('a3c: one worker\'s gradient', () => {
 });
 
 describe('a3c: worker processes', () => {
+  // A3C is asynchronous: which worker's gradient lands on which θ depends on the scheduler, so
+  // the run is not reproducible under load (CI runs test files in parallel). The claim is
+  // therefore "reaches the bar within the budget", checked by a deterministic evaluation every
+  // ~5k steps — on a quiet machine it is at 1000 by 40k steps; the 100k budget leaves room for
+  // the staler gradients a loaded machine produces, and a policy that never learns still fails.
   it('learns InvertedPendulum with 2 workers (global θ changes, return ~tens → hundreds)', async () => {
-    const { ctx, episodes } = ctxFor('InvertedPendulum', { numWorkers: 2 }, 1, 40_000);
+    const budget = 100_000;
+    const { ctx, episodes } = ctxFor('InvertedPendulum', { numWorkers: 2 }, 1, budget);
     const algo = (await a3c.create(ctx)) as A3c;
     const pids = algo.workerPids;
     expect(pids.length).toBe(2);
@@ -169,31 +175,38 @@ describe('a3c: worker processes', () => {
     const before = (await algo.saveState()).tensors['net/mean.w'] as Float32Array;
     const probe = Float32Array.of(0.01, -0.02, 0.03, 0.01);
     const policyBefore = algo.policyAt(probe).mu[0];
+    const evalOf = () => evaluate((o) => algo.act(o, true), () => makeEnvSync('InvertedPendulum'), 3);
+    const evalBefore = evalOf();
     let updates = 0;
-    while (algo.steps < 40_000) {
+    let evalReturn = evalBefore;
+    let nextEval = 5_000;
+    while (algo.steps < budget) {
       const s = await algo.update();
       expect(Number.isFinite(s.policyLoss) && Number.isFinite(s.valueLoss) && Number.isFinite(s.gradNorm)).toBe(true);
       updates++;
+      if (algo.steps >= nextEval) {
+        nextEval += 5_000;
+        evalReturn = evalOf();
+        if (evalReturn >= 500) break;
+      }
     }
-    expect(algo.applied).toBeGreaterThanOrEqual(40_000 / 20);
+    expect(algo.applied).toBeGreaterThanOrEqual(algo.steps / 20);
     expect(updates).toBeGreaterThan(5);
     const after = (await algo.saveState()).tensors['net/mean.w'] as Float32Array;
     let diff = 0;
     for (let i = 0; i < after.length; i++) diff += Math.abs(after[i] - before[i]);
     expect(diff).toBeGreaterThan(1e-3);
     expect(algo.policyAt(probe).mu[0]).not.toBe(policyBefore);
-    // Episodes come from both workers: steps reported are non-decreasing and total the budget.
+    // Episodes come from both workers; the first ones are short (the pole falls at once).
     const early = mean(episodes.slice(0, 20).map((e) => e.return));
-    const late = mean(episodes.slice(-10).map((e) => e.return));
-    const evalReturn = evaluate((o) => algo.act(o, true), () => makeEnvSync('InvertedPendulum'), 3);
-    console.log(`a3c InvertedPendulum: first 20 episodes ${early.toFixed(1)}, last 10 ${late.toFixed(1)}, deterministic eval ${evalReturn.toFixed(1)}, ${algo.steps} steps`);
+    console.log(`a3c InvertedPendulum: first 20 episodes ${early.toFixed(1)}, deterministic eval ${evalBefore.toFixed(1)} before, ${evalReturn.toFixed(1)} after ${algo.steps} steps`);
     expect(early).toBeLessThan(100);
-    expect(late).toBeGreaterThanOrEqual(200);
-    expect(evalReturn).toBeGreaterThanOrEqual(200);
+    expect(evalBefore).toBeLessThan(100);
+    expect(evalReturn).toBeGreaterThanOrEqual(500);
     await algo.dispose();
     await waitDead(pids);
     expect(pids.filter(isAlive)).toEqual([]);
-  }, 150_000);
+  }, 240_000);
 
   it('a SIGKILLed worker is reported and restarted; training continues', async () => {
     const { ctx } = ctxFor('InvertedPendulum', { numWorkers: 2, numSteps: 10, updatesPerReport: 5 });
