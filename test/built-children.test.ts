@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { LabEvent } from '../src/backend/api.js';
-import { builtChildren } from '../src/backend/built-children.js';
+import { builtChildren, childProgramsIn } from '../src/backend/built-children.js';
 import { createLabBackend } from '../src/backend/default-deps.js';
 import { createDispatcher } from '../src/backend/dispatch.js';
 import { LocalExecutor } from '../src/core/studies/local-executor.js';
@@ -69,6 +69,18 @@ describe('builtChildren', () => {
     root = await tree(2000, ENTRIES.filter((e) => e !== 'a3c-worker.js'));
     expect(builtChildren(root)).toEqual({ ok: false, reason: expect.stringMatching(/a3c-worker\.js is missing/) });
     await rm(root, { recursive: true, force: true });
+  });
+});
+
+describe('childProgramsIn (the desktop app\'s children)', () => {
+  it('names the three entries of a build folder, each with the given env and execArgv', () => {
+    const env = { ELECTRON_RUN_AS_NODE: '1' };
+    const c = childProgramsIn('/app/out/main', env, []);
+    expect(c.trainer).toEqual({ entry: path.join('/app/out/main', 'trainer.js'), env, execArgv: [] });
+    expect(c.viewer).toEqual({ entry: path.join('/app/out/main', 'viewer.js'), env, execArgv: [] });
+    expect(c.study).toEqual({ entry: path.join('/app/out/main', 'study-trial.js'), env, execArgv: [] });
+    // Without execArgv the fork decides (tsx only for a .ts entry).
+    expect(childProgramsIn('/x', env).trainer).not.toHaveProperty('execArgv');
   });
 });
 

@@ -57,6 +57,15 @@ export function builtChildren(root: string, outDir = path.join(root, 'out')): Bu
   // A built child reads the task models from the source tree (out/ does not copy them); said
   // explicitly so a build outside root/out finds them too (see src/main/built-child-setup.ts).
   const env = { ...process.env, POLICY_LAB_ASSETS: process.env.POLICY_LAB_ASSETS ?? path.join(root, 'src/core/envs/assets') };
-  const entry = (name: string): TrainerSpawnOptions => ({ entry: path.join(mainDir, name), env });
-  return { ok: true, children: { trainer: entry('trainer.js'), viewer: entry('viewer.js'), study: entry('study-trial.js') } };
+  return { ok: true, children: childProgramsIn(mainDir, env) };
+}
+
+/**
+ * The three child programs of a build folder (out/main), each run with env. The one place that
+ * names the built entries: serve (above) and the desktop app's main process (which runs them
+ * with Electron's binary as plain Node) both take them from here.
+ */
+export function childProgramsIn(mainDir: string, env: NodeJS.ProcessEnv, execArgv?: string[]): ChildPrograms {
+  const entry = (name: (typeof ENTRIES)[number]): TrainerSpawnOptions => ({ entry: path.join(mainDir, name), env, ...(execArgv ? { execArgv } : {}) });
+  return { trainer: entry('trainer.js'), viewer: entry('viewer.js'), study: entry('study-trial.js') };
 }

@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { IPC_EVENT_CHANNEL, IPC_PREFIX, LAB_METHODS, type LabEvent } from '../backend/api.js';
+import { childProgramsIn } from '../backend/built-children.js';
 import { createLabBackend } from '../backend/default-deps.js';
 import { createDispatcher, toApiError } from '../backend/dispatch.js';
 import type { LabBackend } from '../backend/lab-backend.js';
@@ -88,22 +89,10 @@ void app.whenReady().then(() => {
   });
   session.defaultSession.setPermissionRequestHandler((_wc, _perm, cb) => cb(false));
 
-  const backend = createLabBackend(runsRoot(), {
-    entry: path.join(here, 'trainer.js'),
-    execArgv: [],
-    // Electron's binary runs the trainer as plain Node.
-    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
-  }, {
-    // The real-time viewer's own process (src/core/viewer), also plain Node.
-    entry: path.join(here, 'viewer.js'),
-    execArgv: [],
-    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
-  }, {
-    // A study's trial processes (src/core/studies/trial-child.ts), plain Node too.
-    entry: path.join(here, 'study-trial.js'),
-    execArgv: [],
-    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
-  });
+  // The trainer, the real-time viewer (src/core/viewer) and a study's trial processes
+  // (src/core/studies/trial-child.ts): this build's entries, run by Electron's binary as plain Node.
+  const children = childProgramsIn(here, { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, []);
+  const backend = createLabBackend(runsRoot(), children.trainer, children.viewer, children.study);
   registerIpc(backend);
   const win = createWindow();
   const forward = (e: LabEvent): void => {
