@@ -3,7 +3,9 @@ import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { packageChildren } from '../src/backend/built-children.js';
 import { cli, cliIn } from './cli-run.js';
+import { descendants } from './proc-tree.js';
 
 describe('policy-lab CLI', () => {
   it('lists tasks and algorithms', async () => {
@@ -28,12 +30,25 @@ describe('policy-lab CLI', () => {
     expect([...docColumns]).toEqual([44]);
   });
 
-  it('trains from a working directory outside the install (the trainer finds its loader)', async () => {
+  it('trains from a working directory outside the install (the trainer finds its loader), its trainer from the app build when that is current', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'pl-cwd-'));
+    // Which trainer program the CLI forks: out/main/trainer.js when the package's build is current
+    // (built-children.ts), else the source child through tsx. Another test may (re)build out/
+    // meanwhile: the check is made only when the build's state is the same before and after.
+    const builtBefore = packageChildren() !== null;
+    const trainers = new Set<string>();
+    const watch = setInterval(() => {
+      for (const d of descendants()) if (/trainer\.js|trainer[/\\]child\.ts/.test(d.cmd)) trainers.add(d.cmd);
+    }, 50);
     const r = await cliIn(cwd, 'train', '--task', 'InvertedPendulum', '--algo', 'ppo', '--steps', '1024', '--out', 'runs');
+    clearInterval(watch);
     expect(r.stderr).not.toMatch(/ERR_MODULE_NOT_FOUND/);
     expect(r.code).toBe(0);
     expect(readdirSync(join(cwd, 'runs'))).toHaveLength(1);
+    expect(trainers.size).toBe(1);
+    if (builtBefore === (packageChildren() !== null)) {
+      expect([...trainers][0]).toMatch(builtBefore ? /out[/\\]main[/\\]trainer\.js/ : /src[/\\]core[/\\]trainer[/\\]child\.ts/);
+    }
   });
 
   it('refuses bad flags and values with a clear message and exit code 2', async () => {

@@ -1,6 +1,6 @@
-// Which program a serve-mode lab forks for its children (trainer, viewer, study trials): the
-// app's build (out/main, what `npm run build` writes) when it is up to date, else the sources
-// through tsx. A built child is plain JavaScript and loads in well under half the time: measured
+// Which program a lab forks for its children (trainer, viewer, study trials) — serve mode, and
+// the CLI's train and local study run: the app's build (out/main, what `npm run build` writes)
+// when it is up to date, else the sources through tsx. A built child is plain JavaScript and loads in well under half the time: measured
 // here, a trainer is ready 1.2 s after fork from out/main against 2.4 s through tsx on an idle
 // machine, and 5–7 s through tsx while another run trains beside Chromium — the wait between
 // pressing Train a second time and its first curve point. A build older than any source file is
@@ -8,6 +8,7 @@
 
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { TrainerSpawnOptions } from '../core/trainer/host.js';
 
 /** The entries a built child set needs (a3c-worker: A3C's workers, forked by a built trainer). */
@@ -68,4 +69,19 @@ export function builtChildren(root: string, outDir = path.join(root, 'out')): Bu
 export function childProgramsIn(mainDir: string, env: NodeJS.ProcessEnv, execArgv?: string[]): ChildPrograms {
   const entry = (name: (typeof ENTRIES)[number]): TrainerSpawnOptions => ({ entry: path.join(mainDir, name), env, ...(execArgv ? { execArgv } : {}) });
   return { trainer: entry('trainer.js'), viewer: entry('viewer.js'), study: entry('study-trial.js') };
+}
+
+/** This package's folder (two up from src/backend), where its out/ and node_modules live. */
+export function packageRoot(): string {
+  return fileURLToPath(new URL('../..', import.meta.url));
+}
+
+/**
+ * The children of this package's own build (root/out) when it is current, else null: the
+ * caller's defaults (the sources through tsx) apply. For the CLI, run from the package through
+ * tsx; a function, not a constant, because this module is also bundled into Electron's main.
+ */
+export function packageChildren(): ChildPrograms | null {
+  const built = builtChildren(packageRoot());
+  return built.ok ? built.children : null;
 }

@@ -2,6 +2,7 @@
 // runs in a trainer child process speaking the same protocol as the desktop app.
 
 import { resolve } from 'node:path';
+import { packageChildren } from '../backend/built-children.js';
 import { ALGOS } from '../core/algos/index.js';
 import { ConfigError, fieldOf, parseFieldValue, type Schema } from '../core/config/schema.js';
 import { TASKS } from '../core/envs/registry.js';
@@ -118,7 +119,7 @@ async function train(argv: string[]): Promise<number> {
   }
   const quiet = flags.has('quiet') || !process.stderr.isTTY;
   out(`run: ${runDir}`);
-  const host = TrainerHost.spawn();
+  const host = TrainerHost.spawn(packageChildren()?.trainer);
   let recentReturn = NaN;
   let startStep = 0;
   const started = Date.now();

@@ -3,6 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { packageChildren } from '../backend/built-children.js';
 import { ConfigError } from '../core/config/schema.js';
 import { PHI_CHOICES, type Phi } from '../core/rl/phi.js';
 import { BUILTIN_NAMES, BUILTIN_STUDIES } from '../core/studies/builtin.js';
@@ -111,7 +112,7 @@ async function runStudy(argv: string[]): Promise<number> {
   }
   const executorName = flags.get('executor') ?? 'local';
   let executor: StudyExecutor;
-  if (executorName === 'local') executor = new LocalExecutor({ workers: int(flags, 'workers', 1, 1024) });
+  if (executorName === 'local') executor = new LocalExecutor({ ...packageChildren()?.study, workers: int(flags, 'workers', 1, 1024) });
   else {
     const f = EXECUTORS.get(executorName);
     if (!f) throw new UsageError(`--executor: unknown executor "${executorName}" (known: local${[...EXECUTORS.keys()].map((k) => ', ' + k).join('')})`);

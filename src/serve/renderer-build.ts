@@ -8,10 +8,9 @@ import { existsSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { builtChildren } from '../backend/built-children.js';
+import { builtChildren, packageRoot } from '../backend/built-children.js';
 
-export const PACKAGE_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const PACKAGE_ROOT = packageRoot();
 
 /** Builds src/renderer into outDir (emptied first) and returns outDir. Needs the `vite` dev dependency. */
 export async function buildRenderer(outDir: string): Promise<string> {
