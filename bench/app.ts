@@ -14,8 +14,10 @@
 // below the trainer: its software drawing then takes only CPU training leaves; stored as
 // viewer.rendererNiced), --no-draw (diagnosis: the page receives and applies every state but
 // neither the 3D view nor the policy view draws; stored as viewer.pageNoDraw), --software-fps5
-// (diagnosis: software WebGL's frame cap at 5 frames/s instead of 10; viewer.softwareFps5). Other keys
-// already in app.json are kept.
+// (diagnosis: software WebGL's frame cap at 5 frames/s instead of 10; viewer.softwareFps5),
+// --page-local-states (diagnosis: the floor of a viewer simulated inside the page: the viewer
+// process stays paused and the page feeds itself 60 recorded states/s, applied and drawn as
+// usual, so nothing travels; viewer.pageLocalStates). Other keys already in app.json are kept.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, setPriority, tmpdir } from 'node:os';
@@ -126,6 +128,51 @@ function pairedCost(slots: Slot[]): { trainingCostPctPaired: number; trainingCos
   return { trainingCostPctPaired: round1(aggregateMean([d])), trainingCostCi95Pct: [round1(ci[0]), round1(ci[1])] };
 }
 
+declare global {
+  interface Window { __benchLocalStates?: (on: boolean) => void; __benchLocalStatesEnd?: () => void }
+}
+
+/**
+ * --page-local-states: records 3 s of the playing viewer's states in the page, pauses the viewer
+ * process for good, and installs window.__benchLocalStates(on), which replays them into the
+ * viewer panel 60 times a second (on) or stops (off). A diagnosis of the page's own share — what
+ * a viewer simulating in the page would still pay — not of a real configuration.
+ */
+async function recordLocalStates(page: Page, backend: ServeHandle['backend']): Promise<void> {
+  await page.evaluate(() => new Promise<void>((done) => {
+    const v = window.__labViewer;
+    const original = v.onState.bind(v);
+    const recorded: Parameters<typeof original>[0][] = [];
+    v.onState = (e, show) => {
+      if (recorded.length < 180) recorded.push(e);
+      else if (!window.__benchLocalStates) {
+        let timer = 0, k = 0, seq = 1e9, t = 0;
+        window.__benchLocalStates = (on: boolean) => {
+          clearInterval(timer);
+          if (!on) return;
+          timer = window.setInterval(() => {
+            const r = recorded[k++ % recorded.length];
+            t += 1 / 60;
+            original({ ...r, seq: seq++, simTime: t }, true);
+          }, 1000 / 60);
+        };
+        v.onState = () => {}; // the viewer process's own states (until it pauses) are dropped
+        // Ends the diagnosis at the end of a task's phase: the next task records afresh.
+        window.__benchLocalStatesEnd = () => {
+          clearInterval(timer);
+          v.onState = original;
+          window.__benchLocalStates = undefined;
+        };
+        done();
+        return;
+      }
+      original(e, show);
+    };
+  }));
+  backend.viewer.control({ paused: true });
+  log('the page replays 60 recorded states/s itself; the viewer process is paused (--page-local-states)');
+}
+
 /** Trains `task` from the page and alternates the viewer per update; see the header. */
 async function viewerBeside(page: Page, serve: ServeHandle, task: string, pairs: number) {
   const backend = serve.backend;
@@ -161,16 +208,19 @@ async function viewerBeside(page: Page, serve: ServeHandle, task: string, pairs:
     }
     snap = now; snapAt = at; current = next;
   };
+  const localStates = args.has('--page-local-states');
   try {
     await page.click('#train');
     await until(page, 'the first update', (v) => v.metricsPoints >= 2, 300_000);
+    if (localStates) await recordLocalStates(page, backend);
     // Pairs in ABBA order (on off off on …) so a drifting load favours neither condition.
     const order: boolean[] = [];
     for (let k = 0; k < pairs; k++) order.push(...(k % 2 === 0 ? [true, false] : [false, true]));
     for (const playing of order) {
       const seen = metrics.length;
       await account(playing ? 'playing' : 'paused');
-      backend.viewer.control({ paused: !playing });
+      if (localStates) await page.evaluate((on) => window.__benchLocalStates?.(on), playing);
+      else backend.viewer.control({ paused: !playing });
       const from = await page.evaluate(() => performance.now());
       const hostFrom = performance.now();
       // The update under way when the switch happened is not counted: wait for its end first.
@@ -194,6 +244,7 @@ async function viewerBeside(page: Page, serve: ServeHandle, task: string, pairs:
   } finally {
     unsubscribe();
   }
+  if (localStates) await page.evaluate(() => window.__benchLocalStatesEnd?.());
   backend.viewer.control({ paused: false, swapAtOnce: false });
   // The page's record of every viewer state: arrival time, simulated time, policy update.
   const ring = await page.evaluate(() => {
@@ -465,6 +516,9 @@ function docSection(r: { viewer?: ViewerResult; browser?: { timeToFirst?: { medi
     `| ${t.task}, software WebGL at 5 frames/s instead of 10 (diagnosis, \`--software-fps5\`): cost; state gap p99 in the page | ${t.trainingCostPct} % (${paired(t)}); ${t.gapP99Ms} ms | ≤ ${TARGET.trainingCostPct} % | ${pass(t.trainingCostPct <= TARGET.trainingCostPct)} |`) : [];
   const noDrawRows = noDraw ? noDraw.tasks.map((t) =>
     `| ${t.task}, the page applying every state but drawing nothing (diagnosis, \`--no-draw\`): cost; state gap p99 in the page / at the host | ${t.trainingCostPct} % (${paired(t)}); ${t.gapP99Ms} / ${t.hostGapP99Ms} ms | ≤ ${TARGET.trainingCostPct} % | ${pass(t.trainingCostPct <= TARGET.trainingCostPct)} |`) : [];
+  const local = (v as (ViewerResult & { pageLocalStates?: ViewerResult }) | undefined)?.pageLocalStates;
+  const localRows = local ? local.tasks.map((t) =>
+    `| ${t.task}, the page feeding itself 60 recorded states/s, viewer process paused (diagnosis, \`--page-local-states\`: the page's own share, a floor for a viewer simulated in the page): cost | ${t.trainingCostPct} % (${paired(t)}) | ≤ ${TARGET.trainingCostPct} % | ${pass(t.trainingCostPct <= TARGET.trainingCostPct)} |`) : [];
   const tf = r.browser?.timeToFirst;
   const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
   const first = tf ? [
@@ -486,6 +540,7 @@ function docSection(r: { viewer?: ViewerResult; browser?: { timeToFirst?: { medi
     ...nicedRows,
     ...noDrawRows,
     ...fps5Rows,
+    ...localRows,
     '',
     ...(v ? [`Conditions: ${v.conditions} Load average during the viewer phase: ${v.loadavg.start[0]} → ${v.loadavg.end[0]}` +
       (niced ? `; the niced run: ${niced.loadavg.start[0]} → ${niced.loadavg.end[0]}.` : '.')] : []),
@@ -522,7 +577,7 @@ const root = await mkdtemp(path.join(tmpdir(), 'bench-app-runs-'));
 const t0 = performance.now();
 try {
   const withoutPage = [], alone = [];
-  const variant = args.has('--renderer-nice') ? 'rendererNiced' : args.has('--no-draw') ? 'pageNoDraw' : args.has('--software-fps5') ? 'softwareFps5' : null;
+  const variant = args.has('--renderer-nice') ? 'rendererNiced' : args.has('--no-draw') ? 'pageNoDraw' : args.has('--software-fps5') ? 'softwareFps5' : args.has('--page-local-states') ? 'pageLocalStates' : null;
   if (!variant) {
     for (const task of ['HalfCheetah', 'Ant']) {
       log(`the viewer process alone, ${task}…`);
@@ -560,10 +615,10 @@ try {
     ...previous,
     ...(previous.liveView ? { liveViewNote: 'liveView, liveViewPaired, perFrame and browser.rendering measured the sampled-frames live view (commit 16fb703), which the real-time viewer replaced' } : {}),
     ...(b.timeToFirst ? { browser: { ...(previous.browser as object | undefined), timeToFirst: b.timeToFirst } } : {}),
-    // A --renderer-nice, --no-draw or --software-fps5 run is kept beside the ordinary one (and survives the next ordinary run).
+    // A diagnosis run (--renderer-nice, --no-draw, --software-fps5, --page-local-states) is kept beside the ordinary one (and survives the next ordinary run).
     viewer: variant
       ? { ...(previous.viewer as object), [variant]: viewer }
-      : { ...viewer, ...pick(previous.viewer as Record<string, unknown> | undefined, ['rendererNiced', 'pageNoDraw', 'softwareFps5']) },
+      : { ...viewer, ...pick(previous.viewer as Record<string, unknown> | undefined, ['rendererNiced', 'pageNoDraw', 'softwareFps5', 'pageLocalStates']) },
   };
   mkdirSync(outDir, { recursive: true });
   writeFileAtomic(outFile, JSON.stringify(result, null, 2) + '\n');
