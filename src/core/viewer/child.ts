@@ -6,8 +6,19 @@ import type { HostToViewer, ViewerToHost } from './messages.js';
 import { ViewerPlayer } from './player.js';
 import { loadSavedPolicy } from './saved-policy.js';
 
-/** Ticks per second: pose updates ≤ 17 ms apart, well under the 50 ms the view may wait. */
-const TICK_HZ = 60;
+/**
+ * Ticks (states sent) per second: 60 keeps pose updates ≤ 17 ms apart, well under the 50 ms the
+ * view may wait. POLICY_LAB_VIEWER_HZ (an integer 10–120) overrides it for diagnosis: bench:app
+ * --states-20 measures what fewer messages save.
+ */
+const TICK_HZ = tickHz(process.env.POLICY_LAB_VIEWER_HZ);
+
+function tickHz(v: string | undefined): number {
+  if (v === undefined || v === '') return 60;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 10 || n > 120) throw new Error(`POLICY_LAB_VIEWER_HZ must be an integer from 10 to 120, got "${v}"`);
+  return n;
+}
 
 const send = (m: ViewerToHost): void => {
   if (process.connected) process.send?.(m, undefined, undefined, () => {});
