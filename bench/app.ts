@@ -188,9 +188,13 @@ async function viewerBeside(page: Page, serve: ServeHandle, task: string, pairs:
   const hostArrivals: number[] = [];
   const unsubscribe = backend.onEvent((e: LabEvent) => {
     if (e.type === 'metrics') metrics.push({ update: e.row.update, t: performance.now(), sps: e.row.stepsPerSecond });
-    else if (e.type === 'viewer-state') {
-      hostArrivals.push(performance.now());
-      if (!firstPlaying.has(e.update)) firstPlaying.set(e.update, performance.now());
+    else if (e.type === 'viewer-states') {
+      const now = performance.now();
+      // Each state of a batch at the time the page shows it when the batch is on time.
+      e.states.forEach((st, k) => {
+        hostArrivals.push(now + k * e.intervalMs);
+        if (!firstPlaying.has(st.update)) firstPlaying.set(st.update, now);
+      });
     }
   });
   const on = new Map<number, boolean>(); // update → was the viewer playing during it
@@ -336,7 +340,7 @@ async function viewerWithoutPage(root: string, task: string, pairs: number) {
   let states = 0;
   backend.onEvent((e: LabEvent) => {
     if (e.type === 'metrics') metrics.push({ update: e.row.update, sps: e.row.stepsPerSecond });
-    else if (e.type === 'viewer-state') states++;
+    else if (e.type === 'viewer-states') states += e.states.length;
   });
   const on = new Map<number, boolean>();
   const slots: Slot[] = [];
@@ -388,7 +392,11 @@ async function viewerAlone(task: string, seconds: number) {
   await algo.dispose();
   const v = ViewerProcess.spawn();
   const st: { t: number; sim: number }[] = [];
-  v.onMessage((m) => { if (m.type === 'viewer-state') st.push({ t: performance.now(), sim: m.simTime }); });
+  v.onMessage((m) => {
+    if (m.type !== 'viewer-states') return;
+    const now = performance.now();
+    m.states.forEach((x, k) => st.push({ t: now + k * m.intervalMs, sim: x.simTime }));
+  });
   v.send({ type: 'control', control: { swapAtOnce: true } });
   v.send({ type: 'load', source: { env: { kind: 'task', name: task }, seed: 1, label: task }, policy: { snapshot, update: 1, steps: 0 } });
   let k = 2;
@@ -610,7 +618,7 @@ try {
     machine: machineInfo(), loadavg: { start: load0, end: load1 }, seconds: Math.round((performance.now() - t0) / 1000), chromium: b.chromium,
     conditions: `${machineInfo().cpus} cores, shared with whatever else runs there (load average ${load0[0]} at start, ${load1[0]} at end); ` +
       'the trainer, the viewer process, the serve host and headless Chromium (software WebGL) all on these cores; PPO with the task preset; ' +
-      'the viewer alternates playing / paused per update (ABBA), swap-at-once on for the latency; states are timed where the page receives them.',
+      'the viewer alternates playing / paused per update (ABBA), swap-at-once on for the latency; states (sent 3 to a message) are timed where the page shows them.',
     tasks,
     /** The same pairing with no page at all: the viewer process and the host only. */
     withoutPage,

@@ -133,7 +133,7 @@ async function main(): Promise<void> {
   const errors: string[] = [];
   backend.onEvent((e: LabEvent) => {
     if (e.type === 'metrics') { counts.metrics++; counts.lastSteps = e.row.steps; }
-    else if (e.type === 'viewer-state') counts.viewerStates++;
+    else if (e.type === 'viewer-states') counts.viewerStates += e.states.length;
     else if (e.type === 'error') { counts.errors++; if (errors.length < 20) errors.push(e.message); }
     else if (e.type === 'trainer-exit' && e.crashed) counts.crashes++;
   });

@@ -50,9 +50,9 @@ describe('LabBackend', () => {
     // Another run's policy is not the followed one's.
     deps.spawned[0].emit({ type: 'metrics', row: metricsRow(1, 1) });
     const poses = new Float32Array([1, 2, 3, 1, 0, 0, 0]);
-    v.emit({ type: 'viewer-state', seq: 1, simTime: 0.5, poses, mu: new Float32Array([0.1]), std: new Float32Array([0.2]), episode: 0, episodeStep: 10, episodeReturn: 9, update: 3, steps: 300, push: new Float32Array(0), settings: { paused: false, speed: 1, deterministic: true, swapAtOnce: false } });
-    const st = events.find((e) => e.type === 'viewer-state');
-    expect(st?.type === 'viewer-state' && st.poses).toBe(poses);
+    v.emit({ type: 'viewer-states', intervalMs: 1000 / 60, states: [{ type: 'viewer-state', seq: 1, simTime: 0.5, poses, mu: new Float32Array([0.1]), std: new Float32Array([0.2]), episode: 0, episodeStep: 10, episodeReturn: 9, update: 3, steps: 300, push: new Float32Array(0), settings: { paused: false, speed: 1, deterministic: true, swapAtOnce: false } }] });
+    const st = events.find((e) => e.type === 'viewer-states');
+    expect(st?.type === 'viewer-states' && st.states[0].poses).toBe(poses);
     // Controls and pushes go to the viewer only, never to the trainer.
     await call('viewerControl', { speed: 2, paused: true });
     await call('viewerPush', { body: 1, grab: [0, 0, 1], target: [0, 0, 2] });

@@ -100,7 +100,7 @@ describe('serve mode', () => {
     ws.close();
   });
 
-  it('speaks LabApi over the socket: requests, validation errors, binary viewer-state events', async () => {
+  it('speaks LabApi over the socket: requests, validation errors, binary viewer-states events', async () => {
     const ws = await connect(`?token=${s.token}`);
     const cat = nextMessage(ws, (m) => m.t === 'res' && m.id === 1);
     ws.send(encodeMessage({ t: 'req', id: 1, method: 'getCatalog', payload: null }));
@@ -114,16 +114,20 @@ describe('serve mode', () => {
     const started = nextMessage(ws, (m) => m.t === 'res' && m.id === 3);
     ws.send(encodeMessage({ t: 'req', id: 3, method: 'start', payload: { task: 'InvertedPendulum', algo: 'ppo', seed: 1, totalSteps: 5000, backend: 'cpu', checkpointEvery: 1, algoConfig: {} } }));
     expect(await started).toMatchObject({ ok: true });
-    const frameP = nextMessage(ws, (m) => m.t === 'event' && m.event.type === 'viewer-state');
+    const frameP = nextMessage(ws, (m) => m.t === 'event' && m.event.type === 'viewer-states');
     const metricsP = nextMessage(ws, (m) => m.t === 'event' && m.event.type === 'metrics');
     const poses = new Float32Array([0.1, 0.2, 0.3, 1, 0, 0, 0]);
-    deps.viewers[0].emit({ type: 'viewer-state', seq: 1, simTime: 0.5, poses, mu: new Float32Array([0.25]), std: new Float32Array([0.5]), episode: 0, episodeStep: 10, episodeReturn: 9, update: 3, steps: 300, push: new Float32Array(0), settings: { paused: false, speed: 1, deterministic: true, swapAtOnce: false } });
+    const state = { type: 'viewer-state', seq: 1, simTime: 0.5, poses, mu: new Float32Array([0.25]), std: new Float32Array([0.5]), episode: 0, episodeStep: 10, episodeReturn: 9, update: 3, steps: 300, push: new Float32Array(0), settings: { paused: false, speed: 1, deterministic: true, swapAtOnce: false } } as const;
+    deps.viewers[0].emit({ type: 'viewer-states', intervalMs: 1000 / 60, states: [state, { ...state, seq: 2, simTime: 0.52, poses: new Float32Array([0.4, 0.5, 0.6, 1, 0, 0, 0]) }] });
     deps.spawned[0].emit({ type: 'metrics', row: { ...metricsRow(1, 3), approxKl: Number.NaN } });
     const frame = await frameP;
-    if (frame.t !== 'event' || frame.event.type !== 'viewer-state') throw new Error('not a viewer state');
-    expect(frame.event.poses).toBeInstanceOf(Float32Array);
-    expect(Array.from(frame.event.poses)).toEqual(Array.from(poses));
-    expect(Array.from(frame.event.std)).toEqual([0.5]);
+    if (frame.t !== 'event' || frame.event.type !== 'viewer-states') throw new Error('not viewer states');
+    expect(frame.event.intervalMs).toBeCloseTo(1000 / 60, 9);
+    expect(frame.event.states.map((x) => x.seq)).toEqual([1, 2]);
+    expect(frame.event.states[0].poses).toBeInstanceOf(Float32Array);
+    expect(Array.from(frame.event.states[0].poses)).toEqual(Array.from(poses));
+    expect(Array.from(frame.event.states[1].poses)).toEqual([0.4, 0.5, 0.6, 1, 0, 0, 0].map(Math.fround));
+    expect(Array.from(frame.event.states[0].std)).toEqual([0.5]);
     const metrics = await metricsP;
     if (metrics.t !== 'event' || metrics.event.type !== 'metrics') throw new Error('not metrics');
     expect(Number.isNaN(metrics.event.row.approxKl)).toBe(true);

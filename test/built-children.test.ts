@@ -108,7 +108,7 @@ describe('a lab whose children come from a real build', () => {
         task: 'InvertedPendulum', algo: 'ppo', seed: 4, totalSteps: 50_000_000, backend: 'cpu', checkpointEvery: 1000,
         algoConfig: { numSteps: 256, numEnvs: 1, numMinibatches: 4, updateEpochs: 2 },
       });
-      for (const t0 = Date.now(); !(events.some((e) => e.type === 'metrics') && events.some((e) => e.type === 'viewer-state' && e.update >= 1));) {
+      for (const t0 = Date.now(); !(events.some((e) => e.type === 'metrics') && events.some((e) => e.type === 'viewer-states' && e.states.some((x) => x.update >= 1)));) {
         if (Date.now() - t0 > 120 * SECOND) throw new Error(`no metrics or played policy; events: ${[...new Set(events.map((e) => e.type))].join(', ')}`);
         const err = events.find((e) => e.type === 'error');
         if (err) throw new Error(`lab error: ${JSON.stringify(err)}`);

@@ -11,7 +11,7 @@ import { selectBackend } from '../src/core/rl/backend.js';
 import { Rng } from '../src/core/rl/rng.js';
 import { envMaker, envSourceOf } from '../src/core/trainer/env-factory.js';
 import { EVAL_SEED_OFFSET, evaluateActor } from '../src/core/trainer/evaluate.js';
-import { VIEWER_SEED_OFFSET, type ViewerToHost } from '../src/core/viewer/messages.js';
+import { VIEWER_SEED_OFFSET, type ViewerPlayerMessage, type ViewerState } from '../src/core/viewer/messages.js';
 import { interpolatePoses, ViewerPlayer } from '../src/core/viewer/player.js';
 import { SnapshotPolicy } from '../src/core/viewer/snapshot-policy.js';
 import { makeCtx } from './algos-toy-envs.js';
@@ -21,13 +21,13 @@ beforeAll(async () => {
   (await makeEnv('HalfCheetah')).dispose();
 });
 
-type State = Extract<ViewerToHost, { type: 'viewer-state' }>;
-type Episode = Extract<ViewerToHost, { type: 'viewer-episode' }>;
+type State = ViewerState;
+type Episode = Extract<ViewerPlayerMessage, { type: 'viewer-episode' }>;
 
 /** A player on a clock the test moves, collecting what it sends. */
 function rig() {
   let t = 0;
-  const states: State[] = [], episodes: Episode[] = [], models: ViewerToHost[] = [];
+  const states: State[] = [], episodes: Episode[] = [], models: ViewerPlayerMessage[] = [];
   const player = new ViewerPlayer((m) => {
     if (m.type === 'viewer-state') states.push({ ...m, poses: Float32Array.from(m.poses), push: Float32Array.from(m.push), mu: Float32Array.from(m.mu) });
     else if (m.type === 'viewer-episode') episodes.push(m);

@@ -9,6 +9,7 @@ import type { LabEvent } from '../src/backend/api.js';
 import { createLabBackend } from '../src/backend/default-deps.js';
 import { createDispatcher } from '../src/backend/dispatch.js';
 import type { LabBackend } from '../src/backend/lab-backend.js';
+import { STATES_PER_BATCH, type ViewerState } from '../src/core/viewer/messages.js';
 import { cpuMs, descendants } from './proc-tree.js';
 
 let backend: LabBackend | undefined;
@@ -18,7 +19,7 @@ afterAll(async () => {
   if (root) await rm(root, { recursive: true, force: true });
 });
 
-type State = Extract<LabEvent, { type: 'viewer-state' }>;
+type State = ViewerState;
 
 /** CPU time (ms) the viewer process below this one uses over the next `ms`. */
 async function viewerCpuMs(ms: number): Promise<number> {
@@ -34,11 +35,16 @@ describe('viewer process beside a real trainer', () => {
     root = await mkdtemp(path.join(tmpdir(), 'viewer-proc-'));
     backend = createLabBackend(root);
     const call = createDispatcher(backend);
+    // Each state at the time the page would show it: a batch's states intervalMs apart.
     const states: { t: number; s: State }[] = [];
     const events: LabEvent[] = [];
+    let batches = 0;
     backend.onEvent((e) => {
-      if (e.type === 'viewer-state') states.push({ t: performance.now(), s: e });
-      else events.push(e);
+      if (e.type === 'viewer-states') {
+        batches++;
+        const now = performance.now();
+        e.states.forEach((s, k) => states.push({ t: now + k * e.intervalMs, s }));
+      } else events.push(e);
     });
     const waitFor = async (what: string, ok: () => boolean, ms = 120_000) => {
       const t0 = Date.now();
@@ -53,14 +59,17 @@ describe('viewer process beside a real trainer', () => {
     await call('pause', null);
     await waitFor('training paused', () => backend?.status.state === 'paused');
     const measure = async (ms: number) => {
-      const i0 = states.length;
+      const i0 = states.length, b0 = batches;
       await new Promise((r) => setTimeout(r, ms));
       const w = states.slice(i0);
       const sim = w[w.length - 1].s.simTime - w[0].s.simTime, wall = (w[w.length - 1].t - w[0].t) / 1000;
-      return { n: w.length, ratio: sim / wall };
+      return { n: w.length, ratio: sim / wall, perBatch: w.length / (batches - b0) };
     };
     const paused = await measure(1500);
     expect(paused.n).toBeGreaterThan(40); // ~60 states/s
+    // …in messages of STATES_PER_BATCH states (a third of the messages; the odd one is shorter).
+    expect(paused.perBatch).toBeGreaterThan(STATES_PER_BATCH - 0.5);
+    expect(paused.perBatch).toBeLessThanOrEqual(STATES_PER_BATCH);
     expect(paused.ratio).toBeGreaterThan(0.8);
     expect(paused.ratio).toBeLessThan(1.2);
     await call('stop', null);

@@ -88,7 +88,7 @@ export type ViewerControlRequest = ViewerControl;
 /** Mouse push: {body, grab, target} starts, {body, target} moves, {} releases (MuJoCo world coordinates). */
 export type ViewerPushRequest = ViewerPush;
 /** The viewer's messages as they reach the renderer. */
-export type ViewerEvent = Extract<ViewerToHost, { type: 'viewer-model' | 'viewer-state' | 'viewer-episode' }>;
+export type ViewerEvent = Extract<ViewerToHost, { type: 'viewer-model' | 'viewer-states' | 'viewer-episode' }>;
 
 export interface StartResult { readonly runDir: string; readonly id: string }
 export interface OpenRunResult { readonly runDir: string; readonly config: RunConfig; readonly metrics: MetricsRow[] }

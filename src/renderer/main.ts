@@ -437,8 +437,8 @@ async function main(): Promise<void> {
         if (playing === null) { viewer.onModel(e); $('scene-empty').hidden = true; }
         else pendingViewerModel = e;
         break;
-      case 'viewer-state':
-        viewer.onState(e, playing === null);
+      case 'viewer-states':
+        viewer.onStates(e, () => playing === null);
         break;
       case 'viewer-episode':
         viewer.onEpisode(e);

@@ -128,7 +128,7 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
       ws.send(bytes, (err) => { if (err) ws.terminate(); });
     };
     const unsubscribe = backend.onEvent((event: LabEvent) => {
-      if (event.type === 'viewer-state' && ws.bufferedAmount > MAX_BUFFERED_FOR_FRAMES) return;
+      if (event.type === 'viewer-states' && ws.bufferedAmount > MAX_BUFFERED_FOR_FRAMES) return;
       send({ t: 'event', event });
     });
     ws.on('close', unsubscribe);

@@ -117,8 +117,10 @@ export class ScriptedViewer implements ViewerProcessLike {
       seq++;
       writePoses(poses, 0, seq / 30);
       const state: ViewerToHost = {
-        type: 'viewer-state', seq, simTime: seq / 30, poses, mu: new Float32Array([Math.sin(seq / 20)]), std: new Float32Array([0.4]),
-        episode: Math.floor(seq / 100), episodeStep: seq % 100, episodeReturn: seq % 100, update: 1, steps: 128, push: new Float32Array(0), settings,
+        type: 'viewer-states', intervalMs: 33, states: [{
+          type: 'viewer-state', seq, simTime: seq / 30, poses, mu: new Float32Array([Math.sin(seq / 20)]), std: new Float32Array([0.4]),
+          episode: Math.floor(seq / 100), episodeStep: seq % 100, episodeReturn: seq % 100, update: 1, steps: 128, push: new Float32Array(0), settings,
+        }],
       };
       for (const cb of this.msg) cb(state);
     }, 33);

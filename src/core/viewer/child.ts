@@ -2,9 +2,10 @@
 // speaks messages.ts with its host. It never trains, holds no TF.js unless asked to play a
 // checkpoint, and ticks only while it plays: paused or idle, it wakes for nothing.
 
-import type { HostToViewer, ViewerToHost } from './messages.js';
+import { STATES_PER_BATCH, type HostToViewer, type ViewerToHost } from './messages.js';
 import { ViewerPlayer } from './player.js';
 import { loadSavedPolicy } from './saved-policy.js';
+import { StateBatch } from './state-batch.js';
 
 /**
  * Ticks (states sent) per second: 60 keeps pose updates ≤ 17 ms apart, well under the 50 ms the
@@ -23,7 +24,21 @@ function tickHz(v: string | undefined): number {
 const send = (m: ViewerToHost): void => {
   if (process.connected) process.send?.(m, undefined, undefined, () => {});
 };
-const player = new ViewerPlayer(send);
+// States go out STATES_PER_BATCH at a time (messages.ts); anything else first sends the states
+// made before it, so the host sees everything in the order it happened.
+const batch = new StateBatch(STATES_PER_BATCH);
+const flush = (): void => {
+  if (batch.length > 0) send({ type: 'viewer-states', intervalMs: 1000 / TICK_HZ, states: batch.take() });
+};
+const player = new ViewerPlayer((m) => {
+  if (m.type !== 'viewer-state') {
+    flush();
+    send(m);
+    return;
+  }
+  batch.add(m);
+  if (batch.full) flush();
+});
 let loading: Promise<void> = Promise.resolve();
 
 function report(e: unknown): void {
@@ -32,8 +47,12 @@ function report(e: unknown): void {
 
 let timer: NodeJS.Timeout | undefined;
 
-/** Ticks run only while the player plays (checked after every message and load). */
+/**
+ * Ticks run only while the player plays (checked after every message and load). A state made
+ * outside the ticks' rhythm (a single step, a reset, the last one before a pause) goes out now.
+ */
 function pace(): void {
+  flush();
   if (player.running && !timer) {
     player.restartClock();
     timer = setInterval(tick, 1000 / TICK_HZ);

@@ -66,23 +66,40 @@ export interface ViewerSettings {
   readonly swapAtOnce: boolean;
 }
 
-export type ViewerToHost =
+/**
+ * One pose update of the player, about 60 per second while playing. poses: ngeom × POSE_STRIDE at
+ * simTime (interpolated between the two env steps around it). push: anchor xyz then target xyz
+ * while a push is held, else empty.
+ */
+export interface ViewerState {
+  readonly type: 'viewer-state'; readonly seq: number; readonly simTime: number; readonly poses: Float32Array;
+  readonly mu: Float32Array; readonly std: Float32Array; readonly episode: number; readonly episodeStep: number;
+  readonly episodeReturn: number; readonly update: number; readonly steps: number; readonly push: Float32Array;
+  readonly settings: ViewerSettings;
+}
+
+/** What the player (player.ts) produces. */
+export type ViewerPlayerMessage =
   /** Sent once per load: the scene to build. */
   | { readonly type: 'viewer-model'; readonly label: string; readonly spec: TaskSpec; readonly render: RenderDescription; readonly pushable: boolean }
-  /**
-   * One pose update, about 60 per second while playing. poses: ngeom × POSE_STRIDE at simTime
-   * (interpolated between the two env steps around it). push: anchor xyz then target xyz while a
-   * push is held, else empty.
-   */
-  | {
-    readonly type: 'viewer-state'; readonly seq: number; readonly simTime: number; readonly poses: Float32Array;
-    readonly mu: Float32Array; readonly std: Float32Array; readonly episode: number; readonly episodeStep: number;
-    readonly episodeReturn: number; readonly update: number; readonly steps: number; readonly push: Float32Array;
-    readonly settings: ViewerSettings;
-  }
+  | ViewerState
   /** A finished viewer episode: one point of the evaluation-return curve. */
   | { readonly type: 'viewer-episode'; readonly episode: number; readonly return: number; readonly length: number; readonly update: number; readonly steps: number; readonly deterministic: boolean }
   | { readonly type: 'viewer-error'; readonly message: string };
+
+/**
+ * What the viewer process sends its host: the player's messages, its states in batches. Every
+ * message costs a wake-up in each process on the way to the page (host, Chromium's network
+ * process, the renderer), so states travel STATES_PER_BATCH at a time — 20 messages/s instead
+ * of 60 — and the page shows them intervalMs apart, as they were made (bench:app --states-20:
+ * a third of the messages roughly halved the cost to training).
+ */
+export type ViewerToHost =
+  | Exclude<ViewerPlayerMessage, ViewerState>
+  | { readonly type: 'viewer-states'; readonly intervalMs: number; readonly states: readonly ViewerState[] };
+
+/** States per batch (the last one ≤ (n − 1) × intervalMs late: 33 ms at 60 states/s). */
+export const STATES_PER_BATCH = 3;
 
 export const VIEWER_SPEED_MIN = 0.1;
 export const VIEWER_SPEED_MAX = 4;

@@ -11,7 +11,7 @@ import { Rng } from '../rl/rng.js';
 import { envMaker } from '../trainer/env-factory.js';
 import {
   VIEWER_SEED_OFFSET, VIEWER_SPEED_MAX, VIEWER_SPEED_MIN,
-  type ViewerControl, type ViewerPolicy, type ViewerPush, type ViewerSettings, type ViewerSource, type ViewerToHost,
+  type ViewerControl, type ViewerPolicy, type ViewerPush, type ViewerSettings, type ViewerPlayerMessage, type ViewerSource,
 } from './messages.js';
 import { isPushable, MousePush, type Pushable } from './push.js';
 import { SnapshotPolicy } from './snapshot-policy.js';
@@ -48,7 +48,7 @@ export class ViewerPlayer {
   /** Number of the load: a load that finishes after a newer one started is dropped. */
   private loads = 0;
 
-  constructor(private readonly send: (m: ViewerToHost) => void, private readonly now: () => number = () => performance.now()) {}
+  constructor(private readonly send: (m: ViewerPlayerMessage) => void, private readonly now: () => number = () => performance.now()) {}
 
   get loaded(): boolean {
     return this.env !== null;

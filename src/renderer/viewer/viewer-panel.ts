@@ -4,15 +4,19 @@
 // controls (pause, step, reset, speed, deterministic, swap at once) and camera follow.
 // Per state only copies; labels refresh at most every INFO_MS, in the frames of the 3D view's
 // FrameClock (a label written between frames would make the compositor draw a frame of its own).
-// Arrival times are kept in a ring for bench:app.
+// States come in batches and are shown intervalMs apart (state-playout.ts); the times they are
+// shown are kept in a ring for bench:app.
 import type { LabApi, ViewerEvent } from '../../backend/api.js';
 import type { RenderDescription } from '../../core/envs/types.js';
+import type { ViewerState } from '../../core/viewer/messages.js';
 import type { EvalCurve } from '../charts/eval-curve.js';
 import type { PolicyView } from '../ui/policy-view.js';
 import type { SceneView } from '../view/scene.js';
 import { PushDrag } from './push-drag.js';
+import { StatePlayout } from './state-playout.js';
 
-type State = Extract<ViewerEvent, { type: 'viewer-state' }>;
+type State = ViewerState;
+type States = Extract<ViewerEvent, { type: 'viewer-states' }>;
 type Model = Extract<ViewerEvent, { type: 'viewer-model' }>;
 type Episode = Extract<ViewerEvent, { type: 'viewer-episode' }>;
 
@@ -68,6 +72,7 @@ export class ViewerPanel {
 
   /** The scene the viewer plays (also used to show it again after an evaluation replay). */
   onModel(e: Model): void {
+    this.playout.clear(); // states of the scene before, still waiting to be shown
     this.model = e.render;
     this.stats.label = e.label;
     this.stats.lastEpisodeReturn = NaN;
@@ -76,6 +81,15 @@ export class ViewerPanel {
     this.policy.clear();
     this.evalCurve.clear();
   }
+
+  /** A batch of states, shown one by one; show(): false while an evaluation replay owns the scene. */
+  onStates(e: States, show: () => boolean): void {
+    this.show = show;
+    this.playout.push(e.states, e.intervalMs);
+  }
+
+  private show: () => boolean = () => true;
+  private readonly playout = new StatePlayout<State>((s) => this.onState(s, this.show()));
 
   /** show: false while something else (an evaluation replay) owns the scene. */
   onState(e: State, show: boolean): void {

@@ -1,0 +1,49 @@
+// The viewer process's outgoing states, gathered STATES_PER_BATCH at a time (messages.ts says
+// why). The player reuses its pose and policy buffers for every state, so a gathered state is
+// copied into buffers of its slot, allocated once per size; a batch is valid until the next add
+// (the process sends it at once, and sending serializes it).
+
+import type { ViewerState } from './messages.js';
+
+interface Slot { poses: Float32Array; mu: Float32Array; std: Float32Array; push: Float32Array }
+
+function fit(buf: Float32Array, src: Float32Array): Float32Array {
+  const b = buf.length === src.length ? buf : new Float32Array(src.length);
+  b.set(src);
+  return b;
+}
+
+export class StateBatch {
+  private readonly slots: Slot[];
+  private readonly states: ViewerState[] = [];
+
+  constructor(readonly capacity: number) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`a batch holds at least one state, got ${capacity}`);
+    const empty = new Float32Array(0);
+    this.slots = Array.from({ length: capacity }, () => ({ poses: empty, mu: empty, std: empty, push: empty }));
+  }
+
+  get length(): number {
+    return this.states.length;
+  }
+
+  get full(): boolean {
+    return this.states.length >= this.capacity;
+  }
+
+  /** Copies s into the next slot. */
+  add(s: ViewerState): void {
+    if (this.full) throw new RangeError('the batch is full: take() it first');
+    const slot = this.slots[this.states.length];
+    slot.poses = fit(slot.poses, s.poses);
+    slot.mu = fit(slot.mu, s.mu);
+    slot.std = fit(slot.std, s.std);
+    slot.push = fit(slot.push, s.push);
+    this.states.push({ ...s, poses: slot.poses, mu: slot.mu, std: slot.std, push: slot.push });
+  }
+
+  /** The gathered states, oldest first; the batch is empty afterwards. */
+  take(): ViewerState[] {
+    return this.states.splice(0);
+  }
+}

@@ -1,0 +1,91 @@
+// The viewer's states travel a few to a message (src/core/viewer/state-batch.ts, child.ts) and the
+// page shows them as they were made (src/renderer/viewer/state-playout.ts): the batch holds
+// copies (the player reuses its buffers), and the playout shows the first state at once, the rest
+// intervalMs apart, flushes a late batch's leftovers before the next and drops them for a new scene.
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { ViewerState } from '../src/core/viewer/messages.js';
+import { StateBatch } from '../src/core/viewer/state-batch.js';
+import { StatePlayout } from '../src/renderer/viewer/state-playout.js';
+
+function state(seq: number, poses: Float32Array, mu = new Float32Array([seq])): ViewerState {
+  return {
+    type: 'viewer-state', seq, simTime: seq / 60, poses, mu, std: new Float32Array([0.5]), episode: 0, episodeStep: seq,
+    episodeReturn: seq, update: 1, steps: 0, push: new Float32Array(0), settings: { paused: false, speed: 1, deterministic: true, swapAtOnce: false },
+  };
+}
+
+describe('StateBatch', () => {
+  it('holds copies of the player\'s reused buffers, up to its capacity, oldest first', () => {
+    const b = new StateBatch(3);
+    const poses = new Float32Array([1, 2, 3]);
+    const mu = new Float32Array([0.1]);
+    b.add(state(1, poses, mu));
+    poses[0] = 10; mu[0] = 0.2; // the player writes its next state into the same buffers
+    b.add(state(2, poses, mu));
+    expect(b.full).toBe(false);
+    poses[0] = 100;
+    b.add(state(3, poses, mu));
+    expect(b.full).toBe(true);
+    expect(() => b.add(state(4, poses))).toThrow(RangeError);
+    const out = b.take();
+    expect(out.map((s) => s.seq)).toEqual([1, 2, 3]);
+    expect(out.map((s) => s.poses[0])).toEqual([1, 10, 100]);
+    expect(Array.from(out[0].mu)).toEqual([Math.fround(0.1)]);
+    expect(out[0].poses).not.toBe(poses);
+    expect(b.length).toBe(0);
+    // A model with another size (a new scene) gets buffers of that size.
+    b.add(state(5, new Float32Array([7, 8, 9, 10, 11])));
+    expect(Array.from(b.take()[0].poses)).toEqual([7, 8, 9, 10, 11]);
+    expect(() => new StateBatch(0)).toThrow(RangeError);
+  });
+});
+
+describe('StatePlayout', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('shows a batch\'s first state at once and the rest intervalMs apart', () => {
+    vi.useFakeTimers();
+    const shown: [number, number][] = [];
+    const p = new StatePlayout<number>((s) => shown.push([s, Date.now()]));
+    const t0 = Date.now();
+    p.push([1, 2, 3], 20);
+    expect(shown).toEqual([[1, t0]]);
+    vi.advanceTimersByTime(19);
+    expect(shown.length).toBe(1);
+    vi.advanceTimersByTime(1);
+    expect(shown.at(-1)).toEqual([2, t0 + 20]);
+    vi.advanceTimersByTime(20);
+    expect(shown.at(-1)).toEqual([3, t0 + 40]);
+    expect(p.waiting).toBe(0);
+    vi.advanceTimersByTime(100);
+    expect(shown.length).toBe(3);
+  });
+
+  it('a batch arriving early shows the leftovers of the one before at once, then itself', () => {
+    vi.useFakeTimers();
+    const shown: number[] = [];
+    const p = new StatePlayout<number>((s) => shown.push(s));
+    p.push([1, 2, 3], 20);
+    vi.advanceTimersByTime(5);
+    p.push([4, 5, 6], 20);
+    expect(shown).toEqual([1, 2, 3, 4]);
+    vi.advanceTimersByTime(40);
+    expect(shown).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it('clear drops waiting states (a new scene); an empty batch or a bad interval shows nothing late', () => {
+    vi.useFakeTimers();
+    const shown: number[] = [];
+    const p = new StatePlayout<number>((s) => shown.push(s));
+    p.push([1, 2, 3], 20);
+    p.clear();
+    vi.advanceTimersByTime(100);
+    expect(shown).toEqual([1]);
+    p.push([], 20);
+    expect(shown).toEqual([1]);
+    p.push([7, 8], Number.NaN); // treated as 0: the rest on the next timer turn
+    expect(shown).toEqual([1, 7]);
+    vi.advanceTimersByTime(0);
+    expect(shown).toEqual([1, 7, 8]);
+  });
+});
