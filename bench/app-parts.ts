@@ -6,7 +6,7 @@
 //   paused     the viewer paused (bench:app's "off")
 //   playing    the viewer playing at 1× (bench:app's "on")
 //   noDraw     playing; the page applies every state but neither the 3D view nor the policy view draws
-//   ignore     playing; the page receives every state over the WebSocket and drops it
+//   ignore     playing; the page receives every batch of states over the WebSocket and drops it
 //   fullPixels playing; the 3D view at pixel ratio 1 instead of software WebGL's 0.5
 // playing − noDraw is what drawing costs, noDraw − paused what the states' trip costs (viewer
 // process, host, WebSocket, page); fullPixels shows how much of drawing scales with pixels.
@@ -36,14 +36,14 @@ async function enter(page: Page, setPaused: (p: boolean) => void, c: Condition):
   await page.evaluate((c) => {
     type Panel = {
       scene: { renderer: { render: () => void; setPixelRatio: (r: number) => void; getPixelRatio: () => number } };
-      policy: { draw: () => void }; onState: (...a: unknown[]) => void;
-      __orig?: { render: () => void; draw: () => void; onState: (...a: unknown[]) => void; ratio: number };
+      policy: { draw: () => void }; onStates: (...a: unknown[]) => void;
+      __orig?: { render: () => void; draw: () => void; onStates: (...a: unknown[]) => void; ratio: number };
     };
     const v = window.__labViewer as unknown as Panel;
-    const o = (v.__orig ??= { render: v.scene.renderer.render, draw: v.policy.draw, onState: v.onState, ratio: v.scene.renderer.getPixelRatio() });
+    const o = (v.__orig ??= { render: v.scene.renderer.render, draw: v.policy.draw, onStates: v.onStates, ratio: v.scene.renderer.getPixelRatio() });
     v.scene.renderer.render = c === 'noDraw' ? () => {} : o.render;
     v.policy.draw = c === 'noDraw' ? () => {} : o.draw;
-    v.onState = c === 'ignore' ? () => {} : o.onState;
+    v.onStates = c === 'ignore' ? () => {} : o.onStates;
     v.scene.renderer.setPixelRatio(c === 'fullPixels' ? 1 : o.ratio);
   }, c);
 }
@@ -129,7 +129,7 @@ writeDocSection('docs/BENCHMARKS.md', 'app-parts', [
   row('paused', 'viewer paused (bench:app\'s "off")'),
   row('playing', 'viewer playing at 1× (bench:app\'s "on")'),
   row('noDraw', 'applies every state, draws nothing'),
-  row('ignore', 'receives every state, drops it'),
+  row('ignore', 'receives every batch of states, drops it'),
   row('fullPixels', 'playing, 3D view at pixel ratio 1 (software default 0.5)'),
   '',
   `Beside the trainer, playing adds ${c2(result.parts.playingOverPaused)} of a core to paused: drawing ${c2(result.parts.drawing)} (playing − noDraw), ` +

@@ -563,9 +563,10 @@ function docSection(r: { viewer?: ViewerResult; browser?: { timeToFirst?: { medi
       'and takes a new policy within a tick. With the page, the "cores used" rows show where the cost goes: while the viewer plays, ' +
       'Chromium (GPU process, renderer, browser and network processes) and the host use about 0.3 of a core more than while it is ' +
       `paused, while the trainer gets ${trainerCores(v)} of a core playing against paused. ` +
-      'bench:app-parts (its own section below) splits the 0.3: about half is drawing (software WebGL, at most 10 frames/s at half ' +
-      'resolution) and half is the ~60 states/s travelling from the viewer process through the host and the WebSocket into the ' +
-      'page, even when the page drops them. Training loses more than the CPU time it gives up: on this VM the two vCPUs slow each ' +
+      'bench:app-parts (its own section below, measured when every state was a message of its own) split that: about half was ' +
+      'drawing (software WebGL, at most 10 frames/s at half resolution) and half the ~60 states/s travelling from the viewer ' +
+      'process through the host and the WebSocket into the page, even when the page dropped them; since then the states travel ' +
+      'three to a message (20 messages/s) and the page shows them 16.7 ms apart. Training loses more than the CPU time it gives up: on this VM the two vCPUs slow each ' +
       'other when both are busy (a side test: a floating-point loop on one core slowed the kernel step on the other by 7–44 %), so ' +
       'whatever the page does on the other core shows in training. Lowering Chromium to niceness 19 did not help (niced rows, an ' +
       'earlier run with heavier drawing). Per-update rates on these shared cores scatter by about ±10 % (and now and then by 30 % in ' +
