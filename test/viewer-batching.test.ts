@@ -46,7 +46,7 @@ describe('StatePlayout', () => {
   it('shows a batch\'s first state at once and the rest intervalMs apart', () => {
     vi.useFakeTimers();
     const shown: [number, number][] = [];
-    const p = new StatePlayout<number>((s) => shown.push([s, Date.now()]));
+    const p = new StatePlayout<number>((s) => shown.push([s, Date.now()]), () => Date.now());
     const t0 = Date.now();
     p.push([1, 2, 3], 20);
     expect(shown).toEqual([[1, t0]]);
@@ -61,10 +61,29 @@ describe('StatePlayout', () => {
     expect(shown.length).toBe(3);
   });
 
+  it('aims every timer at the batch\'s schedule: a late one does not delay the states after it', () => {
+    vi.useFakeTimers();
+    let skew = 0; // the playout's clock runs ahead of the timers by this much once a callback ran late
+    const shown: [number, number][] = [];
+    const p = new StatePlayout<number>((s) => {
+      shown.push([s, Date.now()]);
+      if (s === 2) skew = 8; // state 2's timer "fired 8 ms late"
+    }, () => Date.now() + skew);
+    const t0 = Date.now();
+    p.push([1, 2, 3], 20);
+    vi.advanceTimersByTime(20);
+    expect(shown.at(-1)).toEqual([2, t0 + 20]);
+    vi.advanceTimersByTime(11);
+    expect(shown.length).toBe(2);
+    vi.advanceTimersByTime(1);
+    // Due at 40 on the playout's clock, which reads 8 ms ahead: 12 ms after state 2, not 20.
+    expect(shown.at(-1)).toEqual([3, t0 + 32]);
+  });
+
   it('a batch arriving early shows the leftovers of the one before at once, then itself', () => {
     vi.useFakeTimers();
     const shown: number[] = [];
-    const p = new StatePlayout<number>((s) => shown.push(s));
+    const p = new StatePlayout<number>((s) => shown.push(s), () => Date.now());
     p.push([1, 2, 3], 20);
     vi.advanceTimersByTime(5);
     p.push([4, 5, 6], 20);
@@ -76,7 +95,7 @@ describe('StatePlayout', () => {
   it('clear drops waiting states (a new scene); an empty batch or a bad interval shows nothing late', () => {
     vi.useFakeTimers();
     const shown: number[] = [];
-    const p = new StatePlayout<number>((s) => shown.push(s));
+    const p = new StatePlayout<number>((s) => shown.push(s), () => Date.now());
     p.push([1, 2, 3], 20);
     p.clear();
     vi.advanceTimersByTime(100);

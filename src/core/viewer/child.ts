@@ -24,20 +24,24 @@ function tickHz(v: string | undefined): number {
 const send = (m: ViewerToHost): void => {
   if (process.connected) process.send?.(m, undefined, undefined, () => {});
 };
-// States go out STATES_PER_BATCH at a time (messages.ts); anything else first sends the states
-// made before it, so the host sees everything in the order it happened.
+// While the player plays, its states go out STATES_PER_BATCH at a time (messages.ts), always in
+// full batches — also the states a control or a load makes between ticks: the page shows a
+// batch's states intervalMs apart from its arrival, so a batch sent short would put its states
+// ahead of the rest (a 50 ms gap after it, simulated time running slow across it). Stopped
+// (paused, a single step, no policy), what there is goes out at once. A new scene first sends
+// the states of the old one; an episode point may pass the ≤ 2 states made before it.
 const batch = new StateBatch(STATES_PER_BATCH);
 const flush = (): void => {
   if (batch.length > 0) send({ type: 'viewer-states', intervalMs: 1000 / TICK_HZ, states: batch.take() });
 };
 const player = new ViewerPlayer((m) => {
-  if (m.type !== 'viewer-state') {
-    flush();
-    send(m);
+  if (m.type === 'viewer-state') {
+    batch.add(m);
+    if (batch.full || !player.running) flush();
     return;
   }
-  batch.add(m);
-  if (batch.full) flush();
+  if (m.type === 'viewer-model') flush();
+  send(m);
 });
 let loading: Promise<void> = Promise.resolve();
 
@@ -47,18 +51,15 @@ function report(e: unknown): void {
 
 let timer: NodeJS.Timeout | undefined;
 
-/**
- * Ticks run only while the player plays (checked after every message and load). A state made
- * outside the ticks' rhythm (a single step, a reset, the last one before a pause) goes out now.
- */
+/** Ticks run only while the player plays (checked after every message and load). */
 function pace(): void {
-  flush();
   if (player.running && !timer) {
     player.restartClock();
     timer = setInterval(tick, 1000 / TICK_HZ);
   } else if (!player.running && timer) {
     clearInterval(timer);
     timer = undefined;
+    flush(); // the last states before a pause
   }
 }
 
