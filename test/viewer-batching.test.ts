@@ -1,10 +1,10 @@
 // The viewer's states travel a few to a message (src/core/viewer/state-batch.ts, child.ts) and the
 // page shows them as they were made (src/renderer/viewer/state-playout.ts): the batch holds
-// copies (the player reuses its buffers), and the playout shows the first state at once, the rest
+// copies (the player reuses its buffers), batches go out full while the player plays, and the playout shows the first state at once, the rest
 // intervalMs apart, flushes a late batch's leftovers before the next and drops them for a new scene.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { ViewerState } from '../src/core/viewer/messages.js';
-import { StateBatch } from '../src/core/viewer/state-batch.js';
+import type { ViewerState, ViewerToHost } from '../src/core/viewer/messages.js';
+import { BatchedSender, StateBatch } from '../src/core/viewer/state-batch.js';
 import { StatePlayout } from '../src/renderer/viewer/state-playout.js';
 
 function state(seq: number, poses: Float32Array, mu = new Float32Array([seq])): ViewerState {
@@ -37,6 +37,41 @@ describe('StateBatch', () => {
     b.add(state(5, new Float32Array([7, 8, 9, 10, 11])));
     expect(Array.from(b.take()[0].poses)).toEqual([7, 8, 9, 10, 11]);
     expect(() => new StateBatch(0)).toThrow(RangeError);
+  });
+});
+
+describe('BatchedSender', () => {
+  const model = { type: 'viewer-model', label: 'm', spec: {} as never, render: {} as never, pushable: false } as const;
+  const episode = { type: 'viewer-episode', episode: 0, return: 1, length: 2, update: 1, steps: 0, deterministic: true } as const;
+  const shape = (out: ViewerToHost[]) => out.map((m) => (m.type === 'viewer-states' ? m.states.map((x) => x.seq) : m.type));
+
+  it('while playing sends only full batches, also when a control makes a state between ticks', () => {
+    const out: ViewerToHost[] = [];
+    const s = new BatchedSender((m) => out.push(m), 3, 1000 / 60, () => true);
+    const p = new Float32Array(2);
+    s.fromPlayer(state(1, p)); // a tick
+    s.fromPlayer(state(2, p)); // a control's echo between ticks: joins the batch, no short send
+    expect(out).toEqual([]);
+    s.fromPlayer(state(3, p));
+    s.fromPlayer(episode); // an episode point passes the states gathered since
+    s.fromPlayer(state(4, p));
+    expect(shape(out)).toEqual([[1, 2, 3], 'viewer-episode']);
+    expect(out[0].type === 'viewer-states' && out[0].intervalMs).toBeCloseTo(1000 / 60, 9);
+    s.fromPlayer(model); // a new scene: the old scene's states go first
+    expect(shape(out)).toEqual([[1, 2, 3], 'viewer-episode', [4], 'viewer-model']);
+  });
+
+  it('stopped, every state goes out at once; flush sends what is gathered', () => {
+    const out: ViewerToHost[] = [];
+    let running = true;
+    const s = new BatchedSender((m) => out.push(m), 3, 16, () => running);
+    const p = new Float32Array(2);
+    s.fromPlayer(state(1, p));
+    s.flush(); // the ticks stopped
+    s.flush(); // nothing left: nothing sent
+    running = false;
+    s.fromPlayer(state(2, p)); // a single step while paused
+    expect(shape(out)).toEqual([[1], [2]]);
   });
 });
 

@@ -1,9 +1,9 @@
 // Which program a lab forks for its children (trainer, viewer, study trials) — serve mode, and
 // the CLI's train and local study run: the app's build (out/main, what `npm run build` writes)
-// when it is up to date, else the sources through tsx. A built child is plain JavaScript and loads in well under half the time: measured
-// here, a trainer is ready 1.2 s after fork from out/main against 2.4 s through tsx on an idle
-// machine, and 5–7 s through tsx while another run trains beside Chromium — the wait between
-// pressing Train a second time and its first curve point. A build older than any source file is
+// when it is up to date, else the sources through tsx. A built child is plain JavaScript and
+// loads in well under half the time: measured here, a trainer is ready 1.2 s after fork from
+// out/main against 2.4 s through tsx on an idle machine, and 5–7 s through tsx while another run
+// trains beside Chromium — the wait between pressing Train a second time and its first curve point. A build older than any source file is
 // never used, so an edit always takes effect (the sources run through tsx until the next build).
 
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -63,8 +63,8 @@ export function builtChildren(root: string, outDir = path.join(root, 'out')): Bu
 
 /**
  * The three child programs of a build folder (out/main), each run with env. The one place that
- * names the built entries: serve (above) and the desktop app's main process (which runs them
- * with Electron's binary as plain Node) both take them from here.
+ * names the built entries: serve and the CLI (through builtChildren) and the desktop app's main
+ * process (which runs them with Electron's binary as plain Node) all take them from here.
  */
 export function childProgramsIn(mainDir: string, env: NodeJS.ProcessEnv, execArgv?: string[]): ChildPrograms {
   const entry = (name: (typeof ENTRIES)[number]): TrainerSpawnOptions => ({ entry: path.join(mainDir, name), env, ...(execArgv ? { execArgv } : {}) });

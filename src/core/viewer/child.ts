@@ -5,7 +5,7 @@
 import { STATES_PER_BATCH, type HostToViewer, type ViewerToHost } from './messages.js';
 import { ViewerPlayer } from './player.js';
 import { loadSavedPolicy } from './saved-policy.js';
-import { StateBatch } from './state-batch.js';
+import { BatchedSender } from './state-batch.js';
 
 /**
  * Ticks (states sent) per second: 60 keeps pose updates ≤ 17 ms apart, well under the 50 ms the
@@ -24,25 +24,9 @@ function tickHz(v: string | undefined): number {
 const send = (m: ViewerToHost): void => {
   if (process.connected) process.send?.(m, undefined, undefined, () => {});
 };
-// While the player plays, its states go out STATES_PER_BATCH at a time (messages.ts), always in
-// full batches — also the states a control or a load makes between ticks: the page shows a
-// batch's states intervalMs apart from its arrival, so a batch sent short would put its states
-// ahead of the rest (a 50 ms gap after it, simulated time running slow across it). Stopped
-// (paused, a single step, no policy), what there is goes out at once. A new scene first sends
-// the states of the old one; an episode point may pass the ≤ 2 states made before it.
-const batch = new StateBatch(STATES_PER_BATCH);
-const flush = (): void => {
-  if (batch.length > 0) send({ type: 'viewer-states', intervalMs: 1000 / TICK_HZ, states: batch.take() });
-};
-const player = new ViewerPlayer((m) => {
-  if (m.type === 'viewer-state') {
-    batch.add(m);
-    if (batch.full || !player.running) flush();
-    return;
-  }
-  if (m.type === 'viewer-model') flush();
-  send(m);
-});
+// States go out STATES_PER_BATCH to a message, by BatchedSender's rule (state-batch.ts).
+const sender: BatchedSender = new BatchedSender(send, STATES_PER_BATCH, 1000 / TICK_HZ, (): boolean => player.running);
+const player: ViewerPlayer = new ViewerPlayer(sender.fromPlayer);
 let loading: Promise<void> = Promise.resolve();
 
 function report(e: unknown): void {
@@ -59,7 +43,7 @@ function pace(): void {
   } else if (!player.running && timer) {
     clearInterval(timer);
     timer = undefined;
-    flush(); // the last states before a pause
+    sender.flush(); // the last states before a pause
   }
 }
 

@@ -1,9 +1,10 @@
 // The viewer process's outgoing states, gathered STATES_PER_BATCH at a time (messages.ts says
-// why). The player reuses its pose and policy buffers for every state, so a gathered state is
-// copied into buffers of its slot, allocated once per size; a batch is valid until the next add
-// (the process sends it at once, and sending serializes it).
+// why). StateBatch holds the copies: the player reuses its pose and policy buffers for every
+// state, so a gathered state is copied into buffers of its slot, allocated once per size; a batch
+// is valid until the next add (the process sends it at once, and sending serializes it).
+// BatchedSender is the rule for when a batch goes out (child.ts routes the player through it).
 
-import type { ViewerState } from './messages.js';
+import type { ViewerPlayerMessage, ViewerState, ViewerToHost } from './messages.js';
 
 interface Slot { poses: Float32Array; mu: Float32Array; std: Float32Array; push: Float32Array }
 
@@ -45,5 +46,42 @@ export class StateBatch {
   /** The gathered states, oldest first; the batch is empty afterwards. */
   take(): ViewerState[] {
     return this.states.splice(0);
+  }
+}
+
+/**
+ * While the player plays (running()), its states go out in full batches only — also the states a
+ * control or a load makes between ticks: the page shows a batch's states intervalMs apart from
+ * its arrival, so a batch sent short would put its states ahead of the rest (a 50 ms gap after
+ * it, simulated time running slow across it; bench:app saw both). Stopped (paused, a single
+ * step, no policy), what there is goes out at once. A new scene first sends the states of the
+ * old one; an episode point may pass the ≤ capacity − 1 states made before it.
+ */
+export class BatchedSender {
+  private readonly batch: StateBatch;
+
+  constructor(
+    private readonly send: (m: ViewerToHost) => void,
+    capacity: number,
+    private readonly intervalMs: number,
+    private readonly running: () => boolean,
+  ) {
+    this.batch = new StateBatch(capacity);
+  }
+
+  /** The player's send. */
+  readonly fromPlayer = (m: ViewerPlayerMessage): void => {
+    if (m.type === 'viewer-state') {
+      this.batch.add(m);
+      if (this.batch.full || !this.running()) this.flush();
+      return;
+    }
+    if (m.type === 'viewer-model') this.flush();
+    this.send(m);
+  };
+
+  /** Sends what is gathered (the ticks stopped). */
+  flush(): void {
+    if (this.batch.length > 0) this.send({ type: 'viewer-states', intervalMs: this.intervalMs, states: this.batch.take() });
   }
 }

@@ -26,20 +26,23 @@ export class StatePlayout<S> {
 
   /** Shows every waiting state now, in order. */
   flush(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.cancel();
     while (this.queue.length > 0) this.present(this.queue.shift() as S);
   }
 
-  /** Drops every waiting state (a new scene, a replay taking the view). */
+  /** Drops every waiting state (a new scene: they belong to the old one). */
   clear(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.cancel();
     this.queue.length = 0;
   }
 
   get waiting(): number {
     return this.queue.length;
+  }
+
+  private cancel(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
   }
 
   private schedule(): void {
