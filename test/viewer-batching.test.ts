@@ -61,6 +61,23 @@ describe('BatchedSender', () => {
     expect(shape(out)).toEqual([[1, 2, 3], 'viewer-episode', [4], 'viewer-model']);
   });
 
+  it('while a push is held, every state goes out at once; released, full batches again', () => {
+    const out: ViewerToHost[] = [];
+    let holding = false;
+    const s = new BatchedSender((m) => out.push(m), 3, 1000 / 60, () => true, () => holding);
+    const p = new Float32Array(2);
+    s.fromPlayer(state(1, p));
+    holding = true; // the user grabs a body: what was gathered goes with the first pushed state
+    s.fromPlayer(state(2, p));
+    s.fromPlayer(state(3, p));
+    holding = false;
+    s.fromPlayer(state(4, p));
+    s.fromPlayer(state(5, p));
+    expect(shape(out)).toEqual([[1, 2], [3]]);
+    s.fromPlayer(state(6, p));
+    expect(shape(out)).toEqual([[1, 2], [3], [4, 5, 6]]);
+  });
+
   it('stopped, every state goes out at once; flush sends what is gathered', () => {
     const out: ViewerToHost[] = [];
     let running = true;

@@ -215,6 +215,7 @@ describe('mouse push', () => {
       // Geom 0 is the floor, geom 1 the torso: grab the torso where it is drawn.
       const g1 = [s0.poses[POSE_STRIDE], s0.poses[POSE_STRIDE + 1], s0.poses[POSE_STRIDE + 2]] as const;
       if (pushed) r.player.setPush({ body: torso, grab: [g1[0], g1[1], g1[2]], target: [g1[0], g1[1], g1[2] + 1.5] });
+      expect(r.player.pushing).toBe(pushed); // its states then travel one by one (state-batch.ts)
       const zs: number[] = [];
       for (let k = 0; k < 30; k++) {
         r.run(1000 / 60 * 3);
@@ -225,6 +226,7 @@ describe('mouse push', () => {
       }
       if (pushed) {
         r.player.setPush({});
+        expect(r.player.pushing).toBe(false);
         r.run(50);
         expect(r.states[r.states.length - 1].push.length).toBe(0);
       }

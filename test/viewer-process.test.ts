@@ -67,7 +67,7 @@ describe('viewer process beside a real trainer', () => {
     };
     const paused = await measure(1500);
     expect(paused.n).toBeGreaterThan(40); // ~60 states/s
-    // …in messages of STATES_PER_BATCH states (a third of the messages; the odd one is shorter).
+    // …in messages of STATES_PER_BATCH states (full batches while it plays).
     expect(paused.perBatch).toBeGreaterThan(STATES_PER_BATCH - 0.5);
     expect(paused.perBatch).toBeLessThanOrEqual(STATES_PER_BATCH);
     expect(paused.ratio).toBeGreaterThan(0.8);

@@ -24,8 +24,9 @@ function tickHz(v: string | undefined): number {
 const send = (m: ViewerToHost): void => {
   if (process.connected) process.send?.(m, undefined, undefined, () => {});
 };
-// States go out STATES_PER_BATCH to a message, by BatchedSender's rule (state-batch.ts).
-const sender: BatchedSender = new BatchedSender(send, STATES_PER_BATCH, 1000 / TICK_HZ, (): boolean => player.running);
+// States go out STATES_PER_BATCH to a message, one by one while a push is held, by BatchedSender's
+// rule (state-batch.ts).
+const sender: BatchedSender = new BatchedSender(send, STATES_PER_BATCH, 1000 / TICK_HZ, (): boolean => player.running, (): boolean => player.pushing);
 const player: ViewerPlayer = new ViewerPlayer(sender.fromPlayer);
 let loading: Promise<void> = Promise.resolve();
 

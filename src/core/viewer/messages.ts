@@ -90,16 +90,18 @@ export type ViewerPlayerMessage =
 /**
  * What the viewer process sends its host: the player's messages, its states in batches. Every
  * message costs a wake-up in each process on the way to the page (host, Chromium's network
- * process, the renderer), so states travel STATES_PER_BATCH at a time — 20 messages/s instead
- * of 60 — and the page shows them intervalMs apart, as they were made (bench:app: a third of
- * the messages took roughly 2–3 points off a ~7 % cost to training).
+ * process, the renderer), so while the user only watches, states travel STATES_PER_BATCH at a
+ * time — 10 messages/s instead of 60 — and the page shows them intervalMs apart, as they were
+ * made, about a batch behind the simulation. While a push is held they travel one by one, so
+ * the shove shows without that delay (state-batch.ts). bench:app: a third of the messages took
+ * roughly 2–3 points off a ~7 % cost to training; BENCHMARKS.md has the figures for six.
  */
 export type ViewerToHost =
   | Exclude<ViewerPlayerMessage, ViewerState>
   | { readonly type: 'viewer-states'; readonly intervalMs: number; readonly states: readonly ViewerState[] };
 
-/** States per batch (the last one ≤ (n − 1) × intervalMs late: 33 ms at 60 states/s). */
-export const STATES_PER_BATCH = 3;
+/** States per batch while watching (the last one ≤ (n − 1) × intervalMs late: 83 ms at 60 states/s). */
+export const STATES_PER_BATCH = 6;
 
 export const VIEWER_SPEED_MIN = 0.1;
 export const VIEWER_SPEED_MAX = 4;

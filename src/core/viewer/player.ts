@@ -59,6 +59,11 @@ export class ViewerPlayer {
     return this.env !== null && this.policy !== null && !this.settings.paused;
   }
 
+  /** Whether the user holds a push (its states are then sent one by one: state-batch.ts). */
+  get pushing(): boolean {
+    return this.push.body > 0;
+  }
+
   /** Ticks resume after a stop: simulated time runs on from now, without catching up the stop. */
   restartClock(): void {
     this.lastWall = this.now();
