@@ -29,7 +29,7 @@ import { chromium, type Page } from 'playwright-core';
 import type { LabEvent } from '../src/backend/api.js';
 import { writeFileAtomic } from '../src/core/runs/atomic.js';
 import { aggregateMean, stratifiedBootstrapCI } from '../src/core/stats/rliable.js';
-import type { ViewerState } from '../src/core/viewer/messages.js';
+import { STATES_PER_BATCH, type ViewerState } from '../src/core/viewer/messages.js';
 import type { ServeHandle } from '../src/serve/server.js';
 import { writeDocSection } from './doc-section.js';
 import { machineInfo } from './machine.js';
@@ -582,17 +582,23 @@ function docSection(r: { viewer?: ViewerResult; browser?: { timeToFirst?: { medi
     '',
     'Reading: without a page the viewer costs training little (rows "without any page": paired means within a few percent of 0) ' +
       'and takes a new policy within a tick. With the page, the "cores used" rows show where the cost goes: while the viewer plays, ' +
-      'Chromium (GPU process, renderer, browser and network processes) and the host use about 0.3 of a core more than while it is ' +
+      'Chromium (GPU process, renderer, browser and network processes) and the host use about 0.25 of a core more than while it is ' +
       `paused, while the trainer gets ${trainerCores(v)} of a core playing against paused. ` +
       'bench:app-parts (its own section below, measured when every state was a message of its own) split that: about half was ' +
       'drawing (software WebGL, at most 10 frames/s at half resolution) and half the ~60 states/s travelling from the viewer ' +
       'process through the host and the WebSocket into the page, even when the page dropped them; since then the states travel ' +
-      'three to a message (20 messages/s) and the page shows them 16.7 ms apart. Training loses more than the CPU time it gives up: on this VM the two vCPUs slow each ' +
+      `${STATES_PER_BATCH} to a message while the user only watches (one by one while a push is held) and the page shows them 16.7 ms apart. ` +
+      'Training loses more than the CPU time it gives up: on this VM the two vCPUs slow each ' +
       'other when both are busy (a side test: a floating-point loop on one core slowed the kernel step on the other by 7–44 %), so ' +
-      'whatever the page does on the other core shows in training. Lowering Chromium to niceness 19 did not help (niced rows, an ' +
-      'earlier run with heavier drawing). Per-update rates on these shared cores scatter by about ±10 % (and now and then by 30 % in ' +
-      'both conditions), hence 20 pairs and the paired intervals. ' +
-      (local || s20 ? 'The two diagnoses of where a cheaper viewer could come from: with nothing travelling (the page replaying ' +
+      'whatever the page does on the other core shows in training. Lowering Chromium to niceness 19 does not help (niced rows, ' +
+      'rerun on a quiet machine with three states to a message: paired 6.0 % and 6.5 %, the trainer getting 0.94–0.97 of a core ' +
+      'as without nice): the cost is the other vCPU being busy, not the trainer waiting for a core. ' +
+      'Per-update rates on these shared cores scatter by about ±10 %, and now and then the whole machine runs 30–40 % slower ' +
+      'for several updates in both conditions, which moves the ratio of the two conditions\' medians wherever that stretch falls ' +
+      '(a run with three states to a message read 19.1 % by medians, 4.4 % [−1.1, 10.9] paired); hence trainingCostPct is the ' +
+      'mean over adjacent pairs, with 40 pairs. ' +
+      (local || s20 ? 'The two diagnoses of where a cheaper viewer could come from (both measured with three states to a message and 20 pairs): ' +
+        'with nothing travelling (the page replaying ' +
         'recorded states itself, the viewer process paused: the page\'s own share, what a viewer simulated inside the page would ' +
         'still pay before its own simulation) and with a third of the messages (20 states/s, which breaks the gap goal) the paired ' +
         'costs fall to 0–4 %, against 6–7 % before the states were batched; on these scattering rates neither is a clear pass on both tasks.' : ''),
@@ -640,7 +646,7 @@ try {
     machine: machineInfo(), loadavg: { start: load0, end: load1 }, seconds: Math.round((performance.now() - t0) / 1000), chromium: b.chromium,
     conditions: `${machineInfo().cpus} cores, shared with whatever else runs there (load average ${load0[0]} at start, ${load1[0]} at end); ` +
       'the trainer, the viewer process, the serve host and headless Chromium (software WebGL) all on these cores; PPO with the task preset; ' +
-      'the viewer alternates playing / paused per update (ABBA), swap-at-once on for the latency; states (sent 3 to a message) are timed where the page shows them.',
+      `the viewer alternates playing / paused per update (ABBA), swap-at-once on for the latency; states (sent ${STATES_PER_BATCH} to a message) are timed where the page shows them.`,
     tasks,
     /** The same pairing with no page at all: the viewer process and the host only. */
     withoutPage,
