@@ -88,6 +88,32 @@ describe('FrameClock', () => {
     expect(rafCalls).toBe(asked);
   });
 
+  it('a part draws only when changed, at most every minMs, and the last change is drawn after a burst', () => {
+    const clock = new FrameClock(100);
+    let frames = 0, plots = 0, lastPlot = -1, seen = -1, value = 0;
+    clock.onFrame(() => { frames++; });
+    const plot = clock.part(250, (now) => { plots++; lastPlot = now; seen = value; });
+    // Poses and μ/σ change 60 times a second for 3 s: frames at the cap, the plot ~4 times/s.
+    for (let t = 0; t < 3000; t += 1000 / 60) {
+      value++;
+      clock.request();
+      plot.changed();
+      vi.advanceTimersByTime(1000 / 60);
+    }
+    const stop = performance.now();
+    expect(frames).toBeGreaterThanOrEqual(29);
+    expect(plots).toBeGreaterThanOrEqual(11);
+    expect(plots).toBeLessThanOrEqual(13);
+    // The changes after the last plot are not lost: a frame once 250 ms have passed draws them.
+    vi.advanceTimersByTime(400);
+    expect(seen).toBe(value);
+    expect(lastPlot).toBeGreaterThanOrEqual(stop - 250);
+    // Frames for other parts do not redraw an unchanged plot.
+    const n = plots;
+    for (let i = 0; i < 10; i++) { clock.request(); vi.advanceTimersByTime(120); }
+    expect(plots).toBe(n);
+  });
+
   it('dispose cancels a pending frame', () => {
     const clock = new FrameClock(100);
     let frames = 0;

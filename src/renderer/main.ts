@@ -7,7 +7,7 @@ import { connectLab } from './bridge/index.js';
 import { Curves } from './charts/curves.js';
 import { EvalCurve } from './charts/eval-curve.js';
 import { pickedModel, robotOptionsOf, type PickedModel } from './ui/model-picker.js';
-import { PolicyView } from './ui/policy-view.js';
+import { PolicyView, SOFTWARE_PLOT_MS } from './ui/policy-view.js';
 import { renderRunsList } from './ui/runs-list.js';
 import { buildSchemaForm, type SchemaForm } from './ui/schema-form.js';
 import { SceneView } from './view/scene.js';
@@ -67,7 +67,7 @@ async function main(): Promise<void> {
   window.__labView = { sample: () => scene.sample(), trackedPosition: () => scene.trackedPosition(), posesSignature: () => scene.posesSignature(), trackedOnScreen: () => scene.trackedOnScreen(), visibleCounts: () => scene.visibleCounts() };
   const curves = new Curves($('charts'));
   curves.setPrimary('-', 'no run', []);
-  const policy = new PolicyView($<HTMLCanvasElement>('policy'), scene.clock);
+  const policy = new PolicyView($<HTMLCanvasElement>('policy'), scene.clock, scene.stats.software ? SOFTWARE_PLOT_MS : 0);
   const viewer = new ViewerPanel(api, scene, policy, new EvalCurve($('charts')), (m) => toast(m));
   window.__labViewer = viewer;
 

@@ -1,26 +1,28 @@
 // The policy at the watched state: per action dimension, the Gaussian N(μ, σ²) drawn over the
 // action range with μ marked (categorical policies: probabilities as bars). Redrawn from the
 // latest μ/σ, reusing its buffers, in the frames of the 3D view's FrameClock: every frame costs
-// the compositor CPU that training needs with software WebGL, so the two views share frames.
-import type { FrameClock } from '../view/frame-clock.js';
+// the compositor CPU that training needs with software WebGL, so the two views share frames, and
+// there the plot redraws at most every minMs (main.ts: 250 ms under software WebGL, where its
+// raster and compositing took 0.06 of a core at 10 frames/s; every frame otherwise).
+import type { FrameClock, FramePart } from '../view/frame-clock.js';
+
+/** Least milliseconds between redraws of the plot under software WebGL. */
+export const SOFTWARE_PLOT_MS = 250;
 
 export class PolicyView {
   private readonly ctx: CanvasRenderingContext2D | null;
   private mu = new Float32Array(0);
   private std = new Float32Array(0);
   private dims = 0;
-  private dirty = true;
+  private readonly part: FramePart;
   private low = -1;
   private high = 1;
   private span = 1;
 
-  constructor(private readonly canvas: HTMLCanvasElement, private readonly clock: FrameClock) {
+  constructor(private readonly canvas: HTMLCanvasElement, clock: FrameClock, minMs = 0) {
     this.ctx = canvas.getContext('2d');
-    clock.onFrame(() => {
-      if (!this.dirty) return;
-      this.dirty = false;
-      this.draw();
-    });
+    this.part = clock.part(minMs, () => this.draw());
+    this.part.changed();
     new ResizeObserver(() => this.schedule()).observe(canvas);
   }
 
@@ -52,8 +54,7 @@ export class PolicyView {
   }
 
   private schedule(): void {
-    this.dirty = true;
-    this.clock.request();
+    this.part.changed();
   }
 
   private draw(): void {

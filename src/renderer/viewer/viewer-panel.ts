@@ -11,6 +11,7 @@ import type { RenderDescription } from '../../core/envs/types.js';
 import type { ViewerState } from '../../core/viewer/messages.js';
 import type { EvalCurve } from '../charts/eval-curve.js';
 import type { PolicyView } from '../ui/policy-view.js';
+import type { FramePart } from '../view/frame-clock.js';
 import type { SceneView } from '../view/scene.js';
 import { PushDrag } from './push-drag.js';
 import { StatePlayout } from './state-playout.js';
@@ -37,9 +38,7 @@ export class ViewerPanel {
   private model: RenderDescription | null = null;
   private readonly push: PushDrag;
   private readonly el: Record<'pause' | 'step' | 'reset' | 'speed' | 'mode' | 'swap' | 'follow' | 'info', HTMLElement>;
-  private lastInfo = -Infinity;
-  /** Timer of a label refresh held back by INFO_MS (0: none). */
-  private infoTimer = 0;
+  private readonly info: FramePart;
 
   constructor(private readonly api: LabApi, private readonly scene: SceneView, private readonly policy: PolicyView, private readonly evalCurve: EvalCurve, private readonly toast: (m: string) => void) {
     const $ = (id: string): HTMLElement => {
@@ -57,7 +56,7 @@ export class ViewerPanel {
     this.el.mode.addEventListener('change', () => ctl({ deterministic: (this.el.mode as HTMLSelectElement).value === 'det' }));
     this.el.swap.addEventListener('change', () => ctl({ swapAtOnce: (this.el.swap as HTMLInputElement).checked }));
     this.el.follow.addEventListener('change', () => { scene.followBody = (this.el.follow as HTMLInputElement).checked; });
-    scene.clock.onFrame((now) => this.infoFrame(now));
+    this.info = scene.clock.part(INFO_MS, () => this.showInfo());
     this.showInfo();
   }
 
@@ -80,6 +79,7 @@ export class ViewerPanel {
     this.push.setModel(e.render, e.pushable);
     this.policy.clear();
     this.evalCurve.clear();
+    this.info.changed();
   }
 
   /** A batch of states, shown one by one; show(): false while an evaluation replay owns the scene. */
@@ -109,8 +109,8 @@ export class ViewerPanel {
     s.paused = e.settings.paused;
     s.pushesSent = this.push.sent;
     if (e.push.length === 6) { s.push ??= [0, 0, 0, 0, 0, 0]; for (let k = 0; k < 6; k++) s.push[k] = e.push[k]; } else s.push = null;
-    // Labels refresh in the next frame; when shown, setPoses asks for that frame anyway.
-    if (!show) { this.scene.clock.request(); return; }
+    this.info.changed();
+    if (!show) return;
     this.scene.setPoses(e.poses);
     if (e.mu.length > 0) this.policy.update(e.mu, e.std);
     this.push.showLine(e.push);
@@ -120,16 +120,7 @@ export class ViewerPanel {
     this.stats.episodes++;
     this.stats.lastEpisodeReturn = e.return;
     this.evalCurve.add(e.steps, e.return);
-  }
-
-  /** The labels' part of a frame: refreshed when INFO_MS has passed, else in a frame once it has. */
-  private infoFrame(now: number): void {
-    if (now - this.lastInfo >= INFO_MS) {
-      this.lastInfo = now;
-      this.showInfo();
-    } else if (this.infoTimer === 0) {
-      this.infoTimer = window.setTimeout(() => { this.infoTimer = 0; this.scene.clock.request(); }, INFO_MS - (now - this.lastInfo));
-    }
+    this.info.changed();
   }
 
   /** Writes only what changed: every DOM change costs a compositor frame (CPU under software WebGL). */
