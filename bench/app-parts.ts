@@ -5,10 +5,13 @@
 // each process role uses are read from /proc over each window:
 //   paused     the viewer paused (bench:app's "off")
 //   playing    the viewer playing at 1× (bench:app's "on")
+//   noPlot     playing; the policy view (μ, σ plot) does not draw, the 3D view does
+//   plotEveryFrame playing; the policy view also drawn in every frame (as before it was held to
+//              4 redraws/s under software WebGL)
 //   noDraw     playing; the page applies every state but neither the 3D view nor the policy view draws
 //   ignore     playing; the page receives every batch of states over the WebSocket and drops it
 //   fullPixels playing; the 3D view at pixel ratio 1 instead of software WebGL's 0.5
-// playing − noDraw is what drawing costs, noDraw − paused what the states' trip costs (viewer
+// playing − noDraw is what drawing costs (playing − noPlot of it the policy view), noDraw − paused what the states' trip costs (viewer
 // process, host, WebSocket, page); fullPixels shows how much of drawing scales with pixels.
 // Flags: --seconds N (window, default 12), --rounds N (default 3).
 import { mkdirSync } from 'node:fs';
@@ -25,7 +28,7 @@ import { cpuDelta, cpuSnapshot, ROLES, type Role } from './process-cpu.js';
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '12' }, rounds: { type: 'string', default: '3' } } });
 const SECONDS = Number(values.seconds), ROUNDS = Number(values.rounds);
 if (!(SECONDS >= 2 && ROUNDS >= 1)) throw new Error('bench:app-parts: --seconds ≥ 2 and --rounds ≥ 1');
-const CONDITIONS = ['paused', 'playing', 'noDraw', 'ignore', 'fullPixels'] as const;
+const CONDITIONS = ['paused', 'playing', 'noPlot', 'plotEveryFrame', 'noDraw', 'ignore', 'fullPixels'] as const;
 type Condition = (typeof CONDITIONS)[number];
 const log = (s: string) => console.error(`bench:app-parts: ${s}`);
 
@@ -35,14 +38,19 @@ async function enter(page: Page, setPaused: (p: boolean) => void, c: Condition):
   // Reaches past TypeScript's private: a diagnosis of this page, not an API.
   await page.evaluate((c) => {
     type Panel = {
-      scene: { renderer: { render: () => void; setPixelRatio: (r: number) => void; getPixelRatio: () => number } };
+      scene: { renderer: { render: () => void; setPixelRatio: (r: number) => void; getPixelRatio: () => number }; clock: { onFrame: (cb: () => void) => void } };
       policy: { draw: () => void }; onStates: (...a: unknown[]) => void;
-      __orig?: { render: () => void; draw: () => void; onStates: (...a: unknown[]) => void; ratio: number };
+      __orig?: { render: () => void; draw: () => void; onStates: (...a: unknown[]) => void; ratio: number; everyFrame: boolean };
     };
     const v = window.__labViewer as unknown as Panel;
-    const o = (v.__orig ??= { render: v.scene.renderer.render, draw: v.policy.draw, onStates: v.onStates, ratio: v.scene.renderer.getPixelRatio() });
+    const o = (v.__orig ??= { render: v.scene.renderer.render, draw: v.policy.draw, onStates: v.onStates, ratio: v.scene.renderer.getPixelRatio(), everyFrame: false });
+    if (c === 'plotEveryFrame' && !('__everyFrameHook' in v)) {
+      Object.assign(v, { __everyFrameHook: true });
+      v.scene.clock.onFrame(() => { if (o.everyFrame) o.draw.call(v.policy); });
+    }
+    o.everyFrame = c === 'plotEveryFrame';
     v.scene.renderer.render = c === 'noDraw' ? () => {} : o.render;
-    v.policy.draw = c === 'noDraw' ? () => {} : o.draw;
+    v.policy.draw = c === 'noDraw' || c === 'noPlot' ? () => {} : o.draw;
     v.onStates = c === 'ignore' ? () => {} : o.onStates;
     v.scene.renderer.setPixelRatio(c === 'fullPixels' ? 1 : o.ratio);
   }, c);
@@ -56,7 +64,7 @@ const { startServe } = await import('../src/serve/server.js');
 const serve = await startServe({ host: '127.0.0.1', port: 0, runsRoot: root });
 if (serve.children.from !== 'build') throw new Error('bench:app-parts: the lab\'s children would run from source, not from the app build');
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'] });
-const windows: Record<Condition, Record<Role, number>[]> = { paused: [], playing: [], noDraw: [], ignore: [], fullPixels: [] };
+const windows = Object.fromEntries(CONDITIONS.map((c) => [c, []])) as unknown as Record<Condition, Record<Role, number>[]>;
 let chromiumVersion = '';
 try {
   chromiumVersion = browser.version();
@@ -108,6 +116,8 @@ const result = {
   parts: {
     playingOverPaused: r3(beside('playing') - beside('paused')),
     drawing: r3(beside('playing') - beside('noDraw')),
+    policyViewPlot: r3(beside('playing') - beside('noPlot')),
+    plotEveryFrameOverThrottled: r3(beside('plotEveryFrame') - beside('playing')),
     statesTrip: r3(beside('ignore') - beside('paused')),
     applyingStates: r3(beside('noDraw') - beside('ignore')),
     fullPixelsOverHalf: r3(beside('fullPixels') - beside('playing')),
@@ -128,11 +138,14 @@ writeDocSection('docs/BENCHMARKS.md', 'app-parts', [
   '|---|---|---|---|---|---|---|---|---|',
   row('paused', 'viewer paused (bench:app\'s "off")'),
   row('playing', 'viewer playing at 1× (bench:app\'s "on")'),
+  row('noPlot', 'playing, the policy view not drawn'),
+  row('plotEveryFrame', 'playing, the policy view drawn in every frame (not held to 4/s)'),
   row('noDraw', 'applies every state, draws nothing'),
   row('ignore', 'receives every batch of states, drops it'),
   row('fullPixels', 'playing, 3D view at pixel ratio 1 (software default 0.5)'),
   '',
-  `Beside the trainer, playing adds ${c2(result.parts.playingOverPaused)} of a core to paused: drawing ${c2(result.parts.drawing)} (playing − noDraw), ` +
+  `Beside the trainer, playing adds ${c2(result.parts.playingOverPaused)} of a core to paused: drawing ${c2(result.parts.drawing)} (playing − noDraw; ` +
+    `the policy view's plot ${c2(result.parts.policyViewPlot)} of it, playing − noPlot, and ${c2(result.parts.plotEveryFrameOverThrottled)} more when drawn in every frame), ` +
     `the states' trip from the viewer process through the host and the WebSocket into the page ${c2(result.parts.statesTrip)} (ignore − paused), ` +
     `applying them ${c2(result.parts.applyingStates)} (noDraw − ignore); four times the pixels add ${c2(result.parts.fullPixelsOverHalf)}.`,
   '<!-- app-parts:end -->',
