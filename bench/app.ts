@@ -582,12 +582,13 @@ function docSection(r: { viewer?: ViewerResult; browser?: { timeToFirst?: { medi
     '',
     'Reading: without a page the viewer costs training little (rows "without any page": paired means within a few percent of 0) ' +
       'and takes a new policy within a tick. With the page, the "cores used" rows show where the cost goes: while the viewer plays, ' +
-      'Chromium (GPU process, renderer, browser and network processes) and the host use about 0.25 of a core more than while it is ' +
+      'Chromium (GPU process, renderer, browser and network processes) and the host use about 0.2 of a core more than while it is ' +
       `paused, while the trainer gets ${trainerCores(v)} of a core playing against paused. ` +
-      'bench:app-parts (its own section below, measured when every state was a message of its own) split that: about half was ' +
-      'drawing (software WebGL, at most 10 frames/s at half resolution) and half the ~60 states/s travelling from the viewer ' +
-      'process through the host and the WebSocket into the page, even when the page dropped them; since then the states travel ' +
-      `${STATES_PER_BATCH} to a message while the user only watches (one by one while a push is held) and the page shows them 16.7 ms apart. ` +
+      'bench:app-parts (its own section below) splits that: drawing about half (software WebGL, at most 10 frames/s at half ' +
+      'resolution), the states\' trip from the viewer process through the host and the WebSocket into the page and applying them ' +
+      'the rest. When every state was a message of its own the trip alone took ~0.15 of a core; the states now travel ' +
+      `${STATES_PER_BATCH} to a message while the user only watches (one by one while a push is held) and the page shows them 16.7 ms apart, ` +
+      'and under software WebGL the policy view\'s μ/σ plot redraws at most 4 times a second (drawn in every frame it took 0.05 of a core more). ' +
       'Training loses more than the CPU time it gives up: on this VM the two vCPUs slow each ' +
       'other when both are busy (a side test: a floating-point loop on one core slowed the kernel step on the other by 7–44 %), so ' +
       'whatever the page does on the other core shows in training. Lowering Chromium to niceness 19 does not help (niced rows, ' +
