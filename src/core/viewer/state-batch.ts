@@ -1,8 +1,9 @@
 // The viewer process's outgoing states, gathered STATES_PER_BATCH at a time while the user only
-// watches, one at a time while a push is held (messages.ts says why). StateBatch holds the copies: the player reuses its pose and policy buffers for every
-// state, so a gathered state is copied into buffers of its slot, allocated once per size; a batch
-// is valid until the next add (the process sends it at once, and sending serializes it).
-// BatchedSender is the rule for when a batch goes out (child.ts routes the player through it).
+// watches, one at a time while a push is held (messages.ts says why). StateBatch holds the
+// copies: the player reuses its pose and policy buffers for every state, so a gathered state is
+// copied into buffers of its slot, allocated once per size; a batch is valid until the next add
+// (the process sends it at once, and sending serializes it). BatchedSender is the rule for when
+// a batch goes out (child.ts routes the player through it).
 
 import type { ViewerPlayerMessage, ViewerState, ViewerToHost } from './messages.js';
 
@@ -52,10 +53,10 @@ export class StateBatch {
 /**
  * While a push is held (holding()), every state goes out at once: the user who shoves the robot
  * sees it react a host trip later, not a batch later. Otherwise, while the player plays
- * (running()), its states go out in full batches only — also the states a
- * control or a load makes between ticks: the page shows a batch's states intervalMs apart from
- * its arrival, so a batch sent short would put its states ahead of the rest (a 50 ms gap after
- * it, simulated time running slow across it; bench:app saw both). Stopped (paused, a single
+ * (running()), its states go out in full batches only — also the states a control or a load
+ * makes between ticks: the page shows a batch's states intervalMs apart from its arrival, so a
+ * batch sent short would put its states ahead of the rest (a 50 ms gap after it, simulated time
+ * running slow across it; bench:app saw both). Stopped (paused, a single
  * step, no policy), what there is goes out at once. A new scene first sends the states of the
  * old one; an episode point may pass the ≤ capacity − 1 states made before it.
  */

@@ -23,7 +23,7 @@ export class PolicyView {
     this.ctx = canvas.getContext('2d');
     this.part = clock.part(minMs, () => this.draw());
     this.part.changed();
-    new ResizeObserver(() => this.schedule()).observe(canvas);
+    new ResizeObserver(() => this.part.changed()).observe(canvas);
   }
 
   /** Action bounds drawn on the x axis (the task's box, default [-1, 1]). */
@@ -44,16 +44,12 @@ export class PolicyView {
       const need = Math.ceil(Math.abs(mu[d]) + 2.5 * std[d]);
       if (Number.isFinite(need) && need > this.span && need <= 100) this.span = need;
     }
-    this.schedule();
+    this.part.changed();
   }
 
   clear(): void {
     this.dims = 0;
     this.span = 1;
-    this.schedule();
-  }
-
-  private schedule(): void {
     this.part.changed();
   }
 
