@@ -11,8 +11,10 @@
 //   noDraw     playing; the page applies every state but neither the 3D view nor the policy view draws
 //   ignore     playing; the page receives every batch of states over the WebSocket and drops it
 //   fullPixels playing; the 3D view at pixel ratio 1 instead of software WebGL's 0.5
-// playing − noDraw is what drawing costs (playing − noPlot of it the policy view), noDraw − paused what the states' trip costs (viewer
-// process, host, WebSocket, page); fullPixels shows how much of drawing scales with pixels.
+// playing − noDraw is what drawing costs (playing − noPlot of it the policy view; plotEveryFrame
+// also keeps the held redraws, so it reads a little high), noDraw − paused what the states' trip
+// costs (viewer process, host, WebSocket, page); fullPixels shows how much of drawing scales
+// with pixels.
 // Flags: --seconds N (window, default 12), --rounds N (default 3).
 import { mkdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
