@@ -9,6 +9,7 @@ import type { LabEvent } from '../src/backend/api.js';
 import { createLabBackend } from '../src/backend/default-deps.js';
 import { createDispatcher } from '../src/backend/dispatch.js';
 import type { LabBackend } from '../src/backend/lab-backend.js';
+import { POSE_STRIDE } from '../src/core/envs/types.js';
 import { STATES_PER_BATCH, type ViewerState } from '../src/core/viewer/messages.js';
 import { cpuMs, descendants } from './proc-tree.js';
 
@@ -63,7 +64,7 @@ describe('viewer process beside a real trainer', () => {
       await new Promise((r) => setTimeout(r, ms));
       const w = states.slice(i0);
       const sim = w[w.length - 1].s.simTime - w[0].s.simTime, wall = (w[w.length - 1].t - w[0].t) / 1000;
-      return { n: w.length, ratio: sim / wall, perBatch: w.length / (batches - b0) };
+      return { n: w.length, ratio: sim / wall, perBatch: w.length / (batches - b0), last: w[w.length - 1].s };
     };
     const paused = await measure(1500);
     expect(paused.n).toBeGreaterThan(40); // ~60 states/s
@@ -77,6 +78,18 @@ describe('viewer process beside a real trainer', () => {
     const stopped = await measure(1500);
     expect(stopped.n).toBeGreaterThan(40);
     expect(stopped.ratio).toBeGreaterThan(0.8);
+    // While a push is held every state travels on its own (the shove shows without a batch's
+    // delay), the push's anchor and target with it; released, full batches again.
+    const cart = stopped.last.poses; // geom 1's position, where the body is drawn
+    const at = [cart[POSE_STRIDE], cart[POSE_STRIDE + 1], cart[POSE_STRIDE + 2]];
+    await call('viewerPush', { body: 1, grab: at, target: [at[0] + 0.3, at[1], at[2]] });
+    const pushed = await measure(800);
+    expect(pushed.perBatch).toBeLessThan(1.5);
+    expect(pushed.last.push.length).toBe(6);
+    await call('viewerPush', {});
+    await new Promise((r) => setTimeout(r, 200));
+    const released = await measure(1000);
+    expect(released.perBatch).toBeGreaterThan(STATES_PER_BATCH - 0.5);
     // Viewer episodes (InvertedPendulum's are short at first) were reported as evaluation points.
     await call('viewerControl', { speed: 4 });
     await waitFor('a viewer episode', () => events.some((e) => e.type === 'viewer-episode'), 60_000);

@@ -2,8 +2,8 @@
 // action range with μ marked (categorical policies: probabilities as bars). Redrawn from the
 // latest μ/σ, reusing its buffers, in the frames of the 3D view's FrameClock: every frame costs
 // the compositor CPU that training needs with software WebGL, so the two views share frames, and
-// there the plot redraws at most every minMs (main.ts: 250 ms under software WebGL, where its
-// raster and compositing took 0.06 of a core at 10 frames/s; every frame otherwise).
+// there the plot redraws at most every minMs (main.ts: 250 ms under software WebGL, where
+// drawing it in every frame took 0.05 of a core more, bench:app-parts; every frame otherwise).
 import type { FrameClock, FramePart } from '../view/frame-clock.js';
 
 /** Least milliseconds between redraws of the plot under software WebGL. */
